@@ -1,0 +1,1 @@
+"""Models of the personalization app (built with its issue)."""
