@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from b2bshop.views import HomeView
+from b2bshop.views import HomeView, healthz
 
 admin.site.site_header = "b2bshop administration"
 admin.site.site_title = "b2bshop admin"
@@ -12,6 +12,7 @@ admin.site.index_title = "Shop, segments and integrations"
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,5 +1,14 @@
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
 from django.views.generic import TemplateView
 
 
 class HomeView(TemplateView):
     template_name = "home.html"
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and docker-compose: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -20,3 +20,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 def _media_root(settings, tmp_path):
     """Uploaded files of a test go to a temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache():
+    """Parallel workers share one Redis in CI: give each its own key prefix, start empty."""
+    from django.conf import settings as django_settings
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    caches = {name: {**config, "KEY_PREFIX": f"test-{worker}"} for name, config in django_settings.CACHES.items()}
+    with override_settings(CACHES=caches):
+        # django-redis' clear() flushes the whole database, other workers' keys included.
+        cache.delete_pattern("*") if hasattr(cache, "delete_pattern") else cache.clear()
+        yield
