@@ -13,6 +13,7 @@ class CategoryFactory(DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"category-{n}")
     name = factory.Sequence(lambda n: f"Category {n}")
+    parent = None
     path = factory.LazyAttribute(lambda o: (o.parent.path if o.parent else "/") + f"{o.slug}/")
     depth = factory.LazyAttribute(lambda o: o.parent.depth + 1 if o.parent else 0)
 
