@@ -6,7 +6,6 @@ the segment engine and the integrations use.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -47,6 +46,15 @@ class Company(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Folded copies of the text columns for case-insensitive rules (accounts/text.py).
+    erp_id_ci = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    name_ci = models.CharField(max_length=255, blank=True, editable=False)
+    region_ci = models.CharField(max_length=120, blank=True, editable=False)
+    city_ci = models.CharField(max_length=120, blank=True, editable=False)
+    sector_ci = models.CharField(max_length=120, blank=True, editable=False)
+    customer_group_ci = models.CharField(max_length=64, blank=True, editable=False)
+    price_group_ci = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "companies"
@@ -89,8 +97,10 @@ class CompanyAttributeValue(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="attribute_values")
     definition = models.ForeignKey(CompanyAttributeDefinition, on_delete=models.CASCADE, related_name="values")
-    raw_value = models.CharField(max_length=255, blank=True)
-    text_value = models.CharField(max_length=255, null=True, blank=True)
+    raw_value = models.CharField(max_length=255, blank=True, help_text="As the ERP sent it.")
+    text_value = models.CharField(
+        max_length=255, null=True, blank=True, help_text="Folded text (accounts/text.py) for text attributes."
+    )
     number_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
     date_value = models.DateField(null=True, blank=True)
     boolean_value = models.BooleanField(null=True, blank=True)
@@ -171,6 +181,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.NL)
     marketing_consent = models.BooleanField(default=False)
     job_title = models.CharField(max_length=150, blank=True)
+    job_title_ci = models.CharField(max_length=150, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log in to the admin.")
     date_joined = models.DateTimeField(default=timezone.now)

@@ -35,6 +35,27 @@ class Category(models.Model):
         return self.name
 
 
+class CategoryAncestry(models.Model):
+    """Closure of the category tree: one row per (category, ancestor-or-self), kept by the catalog services.
+
+    "Bought in category X" then means one indexed join, whatever the depth of the tree.
+    """
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="ancestry")
+    ancestor = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="descendant_links")
+    distance = models.PositiveSmallIntegerField(help_text="0 for the category itself.")
+
+    class Meta:
+        verbose_name_plural = "category ancestry"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "ancestor"], name="category_ancestry_unique"),
+        ]
+        indexes = [models.Index(fields=["ancestor", "category"])]
+
+    def __str__(self) -> str:
+        return f"{self.ancestor_id} > {self.category_id}"
+
+
 class Product(models.Model):
     class Unit(models.TextChoices):
         PIECE = "piece", "Piece"

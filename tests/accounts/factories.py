@@ -1,6 +1,7 @@
 import factory
 from factory.django import DjangoModelFactory
 
+from accounts.text import fold
 from accounts.models import Company, CompanyAttributeDefinition, Contact, User
 
 
@@ -13,6 +14,18 @@ class CompanyFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Company {n}")
     country = "NL"
     city = "Aalsmeer"
+    region = ""
+    sector = ""
+    customer_group = ""
+    price_group = ""
+    # Shadow columns as the services write them (accounts/text.py).
+    erp_id_ci = factory.LazyAttribute(lambda o: fold(o.erp_id))
+    name_ci = factory.LazyAttribute(lambda o: fold(o.name))
+    region_ci = factory.LazyAttribute(lambda o: fold(o.region))
+    city_ci = factory.LazyAttribute(lambda o: fold(o.city))
+    sector_ci = factory.LazyAttribute(lambda o: fold(o.sector))
+    customer_group_ci = factory.LazyAttribute(lambda o: fold(o.customer_group))
+    price_group_ci = factory.LazyAttribute(lambda o: fold(o.price_group))
 
     class Params:
         blocked_account = factory.Trait(blocked=True)
@@ -37,6 +50,8 @@ class ContactFactory(DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"de Vries {n}")
     company = factory.SubFactory(CompanyFactory)
     role = User.Role.BUYER
+    job_title = ""
+    job_title_ci = factory.LazyAttribute(lambda o: fold(o.job_title))
     password = factory.PostGenerationMethodCall("set_password", "buyer-pass-123")
 
     class Params:

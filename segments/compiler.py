@@ -1,0 +1,228 @@
+"""Validated rule tree -> one Django `Q` over Contact. Pure: no I/O.
+
+Every condition compiles to a two-valued predicate (never SQL NULL), so that `not`
+is exactly "the condition is false", including when it is false because of NULL.
+Numbers are compared as exact integers (cents, micro-units) and ratios by
+cross-multiplying, so SQLite's floating-point sums and PostgreSQL's numerics give
+the same members.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db.models import Expression, ExpressionWrapper, Q, Value
+from django.db.models.lookups import (
+    Contains,
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    In,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+    StartsWith,
+)
+
+from accounts.text import fold
+from segments.fields import Field, FieldRegistry, FieldType
+from segments.rules import ALL_TIME, Condition, Group, Not, RuleNode
+from segments.sources import UNITS, CompileContext, Ratio, ReferenceSource, ScalarSource
+from segments.windows import start_of_day
+
+TRUE = Q(pk__isnull=False)
+FALSE = Q(pk__isnull=True)
+
+
+class UnknownFieldError(KeyError):
+    """A validated rule names a field the registry no longer has (e.g. a deleted attribute)."""
+
+
+def compile_rule(node: RuleNode, *, registry: FieldRegistry, now: datetime.datetime) -> Q:
+    return _compile(node, registry=registry, ctx=CompileContext(now=now))
+
+
+def _compile(node: RuleNode, *, registry: FieldRegistry, ctx: CompileContext) -> Q:
+    if isinstance(node, Group):
+        if not node.children:
+            return TRUE if node.kind == "all" else FALSE
+        compiled = [_compile(child, registry=registry, ctx=ctx) for child in node.children]
+        combined = compiled[0]
+        for item in compiled[1:]:
+            combined = combined & item if node.kind == "all" else combined | item
+        return combined
+    if isinstance(node, Not):
+        return ~_compile(node.child, registry=registry, ctx=ctx)
+    return compile_condition(node, registry=registry, ctx=ctx)
+
+
+def compile_condition(condition: Condition, *, registry: FieldRegistry, ctx: CompileContext) -> Q:
+    spec = registry.get(condition.field)
+    if spec is None:
+        raise UnknownFieldError(condition.field)
+    window = condition.window or ALL_TIME
+    source = spec.source
+    if isinstance(source, ReferenceSource):
+        return _reference(source, condition, ctx=ctx, window=window)
+    if isinstance(source, Ratio):
+        return _ratio(source, condition, ctx=ctx, window=window)
+    return _scalar(spec, source, condition, ctx=ctx, window=window)
+
+
+# ------------------------------------------------------------------ references
+
+
+def _reference(source: ReferenceSource, condition: Condition, *, ctx: CompileContext, window) -> Q:
+    values: tuple[str, ...] = condition.value  # type: ignore[assignment]
+    if condition.op == "contains_any":
+        return Q(source.matching(ctx=ctx, window=window, values=values))
+    if condition.op == "contains_none":
+        return ~Q(source.matching(ctx=ctx, window=window, values=values))
+    combined = TRUE
+    for value in values:
+        combined &= Q(source.matching(ctx=ctx, window=window, values=(value,)))
+    return combined
+
+
+# ---------------------------------------------------------------------- scalars
+
+
+def _present(expression: Expression, nullable: bool) -> Q:
+    return Q(IsNull(expression, False)) if nullable else Q()
+
+
+def _scalar(spec: Field, source: ScalarSource, condition: Condition, *, ctx: CompileContext, window) -> Q:
+    op = condition.op
+    if spec.type == FieldType.NUMBER:
+        if op in ("is_empty", "is_not_empty"):
+            return _emptiness(source.expression(ctx=ctx, window=window), op, source.nullable, text=False)
+        units = source.units_expression(ctx=ctx, window=window)
+        return _present(units, source.nullable) & _integer_comparison(units, op, condition.value, source.scale)
+    if spec.type == FieldType.TEXT:
+        if op in ("is_empty", "is_not_empty"):
+            return _emptiness(source.expression(ctx=ctx, window=window), op, source.nullable, text=True)
+        folded = source.folded_expression(ctx=ctx, window=window)
+        return _present(folded, source.nullable) & _text_comparison(folded, op, condition.value)
+    expression = source.expression(ctx=ctx, window=window)
+    if op in ("is_empty", "is_not_empty"):
+        return _emptiness(expression, op, source.nullable, text=spec.type == FieldType.ENUM)
+    present = _present(expression, source.nullable)
+    if spec.type == FieldType.ENUM:
+        return present & _equality(expression, op, condition.value)
+    if spec.type == FieldType.BOOLEAN:
+        return present & Q(Exact(expression, op == "is_true"))
+    if spec.type == FieldType.DATETIME:
+        return present & _instant_comparison(expression, op, condition.value, ctx)
+    return present & _date_comparison(expression, op, condition.value, ctx)
+
+
+def _emptiness(expression: Expression, op: str, nullable: bool, *, text: bool) -> Q:
+    empty = Q(IsNull(expression, True)) if nullable else FALSE
+    if text:
+        empty |= Q(Exact(expression, ""))
+    return empty if op == "is_empty" else ~empty
+
+
+def _equality(expression: Expression, op: str, value) -> Q:
+    if op == "eq":
+        return Q(Exact(expression, value))
+    if op == "ne":
+        return ~Q(Exact(expression, value))
+    if op == "in":
+        return Q(In(expression, list(value)))
+    return ~Q(In(expression, list(value)))  # not_in
+
+
+def _text_comparison(folded: Expression, op: str, value) -> Q:
+    if op in ("in", "not_in"):
+        return _equality(folded, op, [fold(item) for item in value])
+    text = fold(value)
+    if op == "contains":
+        return Q(Contains(folded, text))
+    if op == "starts_with":
+        return Q(StartsWith(folded, text))
+    return _equality(folded, op, text)
+
+
+def _integer_comparison(units: Expression, op: str, value, scale: int) -> Q:
+    """Compare integer `units` with value x scale exactly, whatever the value's decimals."""
+    if op == "between":
+        low, high = (Decimal(item) * scale for item in value)
+        return Q(GreaterThanOrEqual(units, math.ceil(low))) & Q(LessThanOrEqual(units, math.floor(high)))
+    target = Decimal(value) * scale
+    whole = target == target.to_integral_value()
+    if op == "gt":
+        return Q(GreaterThan(units, math.floor(target)))
+    if op == "gte":
+        return Q(GreaterThanOrEqual(units, math.ceil(target)))
+    if op == "lt":
+        return Q(LessThan(units, math.ceil(target)))
+    if op == "lte":
+        return Q(LessThanOrEqual(units, math.floor(target)))
+    if op == "eq":
+        return Q(Exact(units, int(target))) if whole else FALSE
+    return ~Q(Exact(units, int(target))) if whole else TRUE  # ne
+
+
+def _ratio(source: Ratio, condition: Condition, *, ctx: CompileContext, window) -> Q:
+    numerator, denominator = source.parts(ctx=ctx, window=window)
+    defined = Q(IsNull(denominator, False)) & Q(GreaterThan(denominator, 0)) & Q(IsNull(numerator, False))
+    op = condition.op
+    if op == "is_not_empty":
+        return defined
+    if op == "is_empty":
+        return ~defined
+    if op == "between":
+        low, high = condition.value  # type: ignore[misc]
+        return defined & _cross_compare(numerator, denominator, "gte", low, source.scale) & _cross_compare(
+            numerator, denominator, "lte", high, source.scale
+        )
+    return defined & _cross_compare(numerator, denominator, op, condition.value, source.scale)
+
+
+_LOOKUPS = {"gt": GreaterThan, "gte": GreaterThanOrEqual, "lt": LessThan, "lte": LessThanOrEqual, "eq": Exact, "ne": Exact}
+
+
+def _cross_compare(numerator: Expression, denominator: Expression, op: str, value, scale: int) -> Q:
+    """numerator / denominator <op> value, as numerator x q <op> p x denominator with value x scale = p / q."""
+    target = Fraction(Decimal(value) * scale)
+    left = ExpressionWrapper(numerator * Value(target.denominator), output_field=UNITS)
+    right = ExpressionWrapper(denominator * Value(target.numerator), output_field=UNITS)
+    comparison = Q(_LOOKUPS[op](left, right))
+    return ~comparison if op == "ne" else comparison
+
+
+# ------------------------------------------------------------------------ dates
+
+
+def _instant_comparison(expression: Expression, op: str, value, ctx: CompileContext) -> Q:
+    """Datetimes compare by their local calendar day in SHOP_TIME_ZONE."""
+    one_day = datetime.timedelta(days=1)
+    if op == "before":
+        return Q(LessThan(expression, start_of_day(value)))
+    if op == "after":
+        return Q(GreaterThanOrEqual(expression, start_of_day(value + one_day)))
+    if op == "between":
+        low, high = value
+        return Q(GreaterThanOrEqual(expression, start_of_day(low))) & Q(LessThan(expression, start_of_day(high + one_day)))
+    cut = start_of_day(ctx.today - datetime.timedelta(days=value))
+    if op == "within_last_days":
+        return Q(GreaterThanOrEqual(expression, cut))
+    return Q(LessThan(expression, cut))  # more_than_days_ago
+
+
+def _date_comparison(expression: Expression, op: str, value, ctx: CompileContext) -> Q:
+    if op == "before":
+        return Q(LessThan(expression, value))
+    if op == "after":
+        return Q(GreaterThan(expression, value))
+    if op == "between":
+        low, high = value
+        return Q(GreaterThanOrEqual(expression, low)) & Q(LessThanOrEqual(expression, high))
+    cut = ctx.today - datetime.timedelta(days=value)
+    if op == "within_last_days":
+        return Q(GreaterThanOrEqual(expression, cut))
+    return Q(LessThan(expression, cut))  # more_than_days_ago
