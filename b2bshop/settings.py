@@ -179,3 +179,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# Segments: relative dates drift, so every segment is refreshed on a schedule.
+SEGMENTS_REFRESH_MINUTES = env.int("SEGMENTS_REFRESH_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE = {
+    "segments-refresh-all": {
+        "task": "segments.segments_refresh_all",
+        "schedule": SEGMENTS_REFRESH_MINUTES * 60,
+    },
+}

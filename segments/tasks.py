@@ -1,0 +1,21 @@
+"""Celery wrappers of the segment services: ids in, one service call, idempotent."""
+
+from celery import shared_task
+
+from segments.models import RefreshRun
+from segments.services import contacts_segments_reevaluate, segment_refresh_locked, segments_refresh_all
+
+
+@shared_task(name="segments.segment_refresh", acks_late=True)
+def segment_refresh_task(*, segment_id: int, trigger: str = RefreshRun.Trigger.MANUAL) -> None:
+    segment_refresh_locked(segment_id=segment_id, trigger=trigger)
+
+
+@shared_task(name="segments.segments_refresh_all", acks_late=True)
+def segments_refresh_all_task(*, only_dirty: bool = False) -> None:
+    segments_refresh_all(trigger=RefreshRun.Trigger.SCHEDULE, only_dirty=only_dirty)
+
+
+@shared_task(name="segments.contacts_reevaluate", acks_late=True)
+def contacts_reevaluate_task(*, contact_ids: list[int]) -> None:
+    contacts_segments_reevaluate(contact_ids=contact_ids)
