@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/erp/", include("integrations.erp.urls")),
+    path("api/", include("segments.urls")),
 ]
 
 if settings.DEBUG:

@@ -36,6 +36,7 @@ class RefreshRun(models.Model):
     """One refresh of one segment: when, why, what changed, or what failed."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"

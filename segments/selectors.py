@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.models import CompanyAttributeDefinition, Contact
 from segments.compiler import compile_rule
@@ -34,8 +34,11 @@ def segment_rule_tree(*, segment: Segment, registry: FieldRegistry) -> RuleNode:
 
 
 def segment_member_list(*, segment: Segment) -> QuerySet[Contact]:
+    """Members with their company and `membership_since`, by email."""
+    since = SegmentMembership.objects.filter(segment=segment, contact_id=OuterRef("pk")).values("since")[:1]
     return (
         Contact.objects.filter(segment_memberships__segment=segment)
+        .annotate(membership_since=Subquery(since))
         .select_related("company")
         .order_by("email")
     )

@@ -156,9 +156,7 @@ def segment_save(
         )
     segment.depends_on.set(dependency_ids)
     if refresh:
-        from segments.tasks import segment_refresh_task
-
-        transaction.on_commit(partial(segment_refresh_task.delay, segment_id=segment.pk, trigger=RefreshRun.Trigger.SAVE))
+        segment_refresh_enqueue(segment=segment, trigger=RefreshRun.Trigger.SAVE)
     return segment
 
 
@@ -179,14 +177,28 @@ def segments_mark_dirty(*, reason: str = "") -> int:
 # ---------------------------------------------------------------- refresh
 
 
+def segment_refresh_enqueue(*, segment: Segment, trigger: str = RefreshRun.Trigger.MANUAL) -> RefreshRun:
+    """Queue a refresh after commit; the returned run is the one the worker fills in."""
+    from segments.tasks import segment_refresh_task
+
+    run = RefreshRun.objects.create(segment=segment, trigger=trigger, status=RefreshRun.Status.QUEUED)
+    transaction.on_commit(partial(segment_refresh_task.delay, segment_id=segment.pk, trigger=trigger, run_id=run.pk))
+    return run
+
+
 def segment_refresh(
     *, segment_id: int, now: datetime.datetime | None = None, trigger: str = RefreshRun.Trigger.MANUAL,
-    registry: FieldRegistry | None = None, values_current: bool = False,
+    registry: FieldRegistry | None = None, values_current: bool = False, run_id: int | None = None,
 ) -> RefreshResult:
     """Recompute one segment's members and apply the difference in one transaction."""
     now = now or timezone.now()
     segment = Segment.objects.get(pk=segment_id)
-    run = RefreshRun.objects.create(segment=segment, trigger=trigger, evaluated_at=now)
+    run = RefreshRun.objects.filter(pk=run_id, segment=segment).first() if run_id else None
+    if run is None:
+        run = RefreshRun.objects.create(segment=segment, trigger=trigger, evaluated_at=now)
+    else:
+        run.status, run.evaluated_at = RefreshRun.Status.RUNNING, now
+        run.save(update_fields=["status", "evaluated_at"])
     started = time.monotonic()
     try:
         if not values_current:
@@ -226,7 +238,8 @@ def refresh_lock_key(segment_id: int) -> str:
 
 
 def segment_refresh_locked(
-    *, segment_id: int, trigger: str = RefreshRun.Trigger.MANUAL, now: datetime.datetime | None = None
+    *, segment_id: int, trigger: str = RefreshRun.Trigger.MANUAL, now: datetime.datetime | None = None,
+    run_id: int | None = None,
 ) -> RefreshResult:
     """Refresh unless another refresh of the segment is running; then record a skipped run.
 
@@ -236,12 +249,13 @@ def segment_refresh_locked(
     key = refresh_lock_key(segment_id)
     acquired = cache.add(key, "1", timeout=REFRESH_LOCK_SECONDS)
     if acquired is False:
-        run = RefreshRun.objects.create(
-            segment_id=segment_id, trigger=trigger, status=RefreshRun.Status.SKIPPED, finished_at=timezone.now()
+        run, _ = RefreshRun.objects.update_or_create(
+            pk=run_id, segment_id=segment_id,
+            defaults={"trigger": trigger, "status": RefreshRun.Status.SKIPPED, "finished_at": timezone.now()},
         )
         return RefreshResult(segment_id, run.pk, run.status, 0, 0, 0)
     try:
-        return segment_refresh(segment_id=segment_id, trigger=trigger, now=now)
+        return segment_refresh(segment_id=segment_id, trigger=trigger, now=now, run_id=run_id)
     finally:
         if acquired:
             cache.delete(key)

@@ -7,8 +7,8 @@ from segments.services import contacts_segments_reevaluate, segment_refresh_lock
 
 
 @shared_task(name="segments.segment_refresh", acks_late=True)
-def segment_refresh_task(*, segment_id: int, trigger: str = RefreshRun.Trigger.MANUAL) -> None:
-    segment_refresh_locked(segment_id=segment_id, trigger=trigger)
+def segment_refresh_task(*, segment_id: int, trigger: str = RefreshRun.Trigger.MANUAL, run_id: int | None = None) -> None:
+    segment_refresh_locked(segment_id=segment_id, trigger=trigger, run_id=run_id)
 
 
 @shared_task(name="segments.segments_refresh_all", acks_late=True)
