@@ -12,3 +12,12 @@ def on_erp_import_finished(sender, import_run, **kwargs) -> None:
 
     segments_mark_dirty(reason=f"{import_run.entity} import {import_run.pk}")
     transaction.on_commit(partial(segments_refresh_all_task.delay, only_dirty=True))
+
+
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    """A login changes contact.last_login: re-evaluate the contact after commit."""
+    if getattr(user, "company_id", None) is None:
+        return  # staff are never segment members
+    from segments.tasks import contacts_reevaluate_task
+
+    transaction.on_commit(partial(contacts_reevaluate_task.delay, contact_ids=[user.pk]))
