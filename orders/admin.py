@@ -132,3 +132,4 @@ class CartAdmin(admin.ModelAdmin):
     @admin.display(description="Value", ordering="value_total")
     def value(self, obj: Cart) -> Decimal:
         return (obj.value_total or Decimal(0)).quantize(CENTS)
+from orders import admin_calendar  # noqa: E402,F401  (registers the shop calendar admin)

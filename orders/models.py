@@ -1,7 +1,11 @@
 """Carts and orders. Orders come from the ERP import and from the shop (channel web)."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+from b2bshop.weekdays import format_weekdays, validate_weekdays
+from orders.delivery_calendar import DEFAULT_CUT_OFF, DEFAULT_HORIZON_DAYS, DEFAULT_WORKING_WEEKDAYS
 
 
 class Cart(models.Model):
@@ -110,3 +114,83 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.line_no}"
+
+
+# --- The shop calendar (orders/delivery_calendar.py applies it; selectors.shop_calendar_rules reads it) ---
+
+
+class ShopCalendar(models.Model):
+    """The shop's delivery settings: a single row. Until it exists the defaults apply (Mon-Fri, 28 days)."""
+
+    singleton = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
+    working_weekdays = models.CharField(
+        max_length=27,
+        default=format_weekdays(DEFAULT_WORKING_WEEKDAYS),
+        validators=[validate_weekdays],
+        help_text="Weekdays on which orders depart and that count as notice, e.g. 'mon,tue,wed,thu,fri'.",
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_HORIZON_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="How many days ahead buyers can choose a departure (today + this many days).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "shop calendar"
+        verbose_name_plural = "shop calendar"
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=1), name="shop_calendar_single_row"),
+            models.CheckConstraint(condition=~Q(working_weekdays=""), name="shop_calendar_has_working_weekdays"),
+            models.CheckConstraint(
+                condition=Q(horizon_days__gte=1) & Q(horizon_days__lte=366), name="shop_calendar_horizon_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Shop calendar"
+
+
+class ClosedDay(models.Model):
+    """A day without departures or deliveries: one date, or with `recurs_yearly` that day and month every year."""
+
+    date = models.DateField(help_text="For a yearly day the year is ignored (25 Dec, 1 Jan, 27 Apr).")
+    recurs_yearly = models.BooleanField(default=False, help_text="Closed on this day and month every year.")
+    label = models.CharField(max_length=120, blank=True, help_text="E.g. Christmas, King's Day.")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["date"], name="closed_day_unique_date")]
+
+    def __str__(self) -> str:
+        when = self.date.strftime("%d %b") + " (yearly)" if self.recurs_yearly else self.date.isoformat()
+        return f"{when} {self.label}".strip()
+
+
+class CutOff(models.Model):
+    """The order cut-off of one departure weekday; weekdays without a row close at 14:00."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, unique=True)
+    time = models.TimeField(
+        default=DEFAULT_CUT_OFF,
+        help_text="Local shop time on the departure day; from this time on that day's departure is closed.",
+    )
+
+    class Meta:
+        verbose_name = "cut-off"
+        ordering = ["weekday"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="cut_off_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.time:%H:%M}"
