@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Expression, ExpressionWrapper, Q, Value
+from django.db.models.functions import Cast
 from django.db.models.lookups import (
     Contains,
     Exact,
@@ -31,7 +32,7 @@ from accounts.text import fold
 from segments.fields import Field, FieldRegistry, FieldType
 from segments.rules import ALL_TIME, Condition, Group, Not, RuleNode
 from segments.sources import UNITS, CompileContext, Ratio, ReferenceSource, ScalarSource
-from segments.windows import start_of_day
+from segments.windows import start_of_day, start_of_day_after
 
 TRUE = Q(pk__isnull=False)
 FALSE = Q(pk__isnull=True)
@@ -189,8 +190,9 @@ _LOOKUPS = {"gt": GreaterThan, "gte": GreaterThanOrEqual, "lt": LessThan, "lte":
 def _cross_compare(numerator: Expression, denominator: Expression, op: str, value, scale: int) -> Q:
     """numerator / denominator <op> value, as numerator x q <op> p x denominator with value x scale = p / q."""
     target = Fraction(Decimal(value) * scale)
-    left = ExpressionWrapper(numerator * Value(target.denominator), output_field=UNITS)
-    right = ExpressionWrapper(denominator * Value(target.numerator), output_field=UNITS)
+    # numeric, not bigint: a count times a 16-digit threshold overflows 64 bits on PostgreSQL.
+    left = ExpressionWrapper(Cast(numerator, UNITS) * Value(Decimal(target.denominator)), output_field=UNITS)
+    right = ExpressionWrapper(Cast(denominator, UNITS) * Value(Decimal(target.numerator)), output_field=UNITS)
     comparison = Q(_LOOKUPS[op](left, right))
     return ~comparison if op == "ne" else comparison
 
@@ -199,15 +201,22 @@ def _cross_compare(numerator: Expression, denominator: Expression, op: str, valu
 
 
 def _instant_comparison(expression: Expression, op: str, value, ctx: CompileContext) -> Q:
-    """Datetimes compare by their local calendar day in SHOP_TIME_ZONE."""
-    one_day = datetime.timedelta(days=1)
+    """Datetimes compare by their local calendar day in SHOP_TIME_ZONE.
+
+    Day boundaries beyond what a datetime holds (around 0001-01-01 and 9999-12-31)
+    mean "no bound": nothing is before the first day or after the last.
+    """
     if op == "before":
-        return Q(LessThan(expression, start_of_day(value)))
+        bound = start_of_day_after(value)
+        return Q(LessThan(expression, bound)) if bound else FALSE
     if op == "after":
-        return Q(GreaterThanOrEqual(expression, start_of_day(value + one_day)))
+        bound = start_of_day_after(value, 1)
+        return Q(GreaterThanOrEqual(expression, bound)) if bound else FALSE
     if op == "between":
-        low, high = value
-        return Q(GreaterThanOrEqual(expression, start_of_day(low))) & Q(LessThan(expression, start_of_day(high + one_day)))
+        low, high = start_of_day_after(value[0]), start_of_day_after(value[1], 1)
+        lower = Q(GreaterThanOrEqual(expression, low)) if low else Q()
+        upper = Q(LessThan(expression, high)) if high else Q()
+        return (lower & upper) or TRUE
     cut = start_of_day(ctx.today - datetime.timedelta(days=value))
     if op == "within_last_days":
         return Q(GreaterThanOrEqual(expression, cut))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,6 +25,7 @@ MAX_ABS_NUMBER = Decimal(10) ** 12
 MAX_DECIMAL_PLACES = 6
 MAX_DAYS = 36_600
 CONDITION_KEYS = frozenset({"field", "op", "value", "window"})
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class RuleValidationError(ApplicationError):
@@ -90,14 +92,16 @@ class _Validation:
             self.error(f"{path}/field", self._unknown_field_message(field_key))
             return None
         op = data.get("op")
-        if not isinstance(op, str) or op not in spec.operators:
+        op_valid = isinstance(op, str) and op in spec.operators
+        if not op_valid:
             shown = f"'{op}'" if isinstance(op, str) else "missing"
             self.error(
                 f"{path}/op",
                 f"operator {shown} is not valid for {spec.type} field {spec.key}; use one of {', '.join(spec.operators)}",
             )
+        window = self.window(data, path, spec)  # checked even after a bad operator: every error at once
+        if not op_valid:
             return None
-        window = self.window(data, path, spec)
         value = self.value(data, path, spec, op)
         if not ok or value is _INVALID or window is _INVALID:
             return None
@@ -108,6 +112,8 @@ class _Validation:
         if not close:
             namespace = key.split(".", 1)[0]
             close = [k for k in self.registry.keys if k.startswith(f"{namespace}.")][:3]
+        if not close:  # nothing alike: still the nearest names, so the marketer sees what exists
+            close = difflib.get_close_matches(key, self.registry.keys, n=3, cutoff=0.0)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return f"unknown field '{key}'{hint}"
 
@@ -186,17 +192,28 @@ class _Validation:
                 return None
             return canonical
         text = raw.strip()
+        if _has_control_characters(text):
+            self.error(path, "text values cannot contain control characters")
+            return None
         if len(text) > 255:
             self.error(path, "text values are at most 255 characters")
             return None
         return text
 
     def _number(self, raw: Any, path: str) -> Decimal | None:
-        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        if isinstance(raw, str):
+            try:
+                Decimal(raw.strip())
+            except InvalidOperation:
+                self.error(path, f"'{raw[:40]}' is not a number")
+            else:
+                self.error(path, f"write the number without quotes: {raw.strip()[:40]}")
+            return None
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             self.error(path, "expected a number")
             return None
         try:
-            number = Decimal(str(raw).strip()) if not isinstance(raw, float) else Decimal(repr(raw))
+            number = Decimal(raw) if isinstance(raw, int) else Decimal(repr(raw))
         except InvalidOperation:
             self.error(path, f"'{raw}' is not a number")
             return None
@@ -209,7 +226,7 @@ class _Validation:
         return number.normalize() if number == number.to_integral_value() else number
 
     def _date(self, raw: Any, path: str) -> datetime.date | None:
-        if isinstance(raw, str):
+        if isinstance(raw, str) and ISO_DATE.fullmatch(raw.strip()):
             try:
                 return datetime.date.fromisoformat(raw.strip())
             except ValueError:
@@ -256,6 +273,9 @@ class _Validation:
                 self.error(item_path, f"expected a {spec.reference} identifier")
                 return None
             value = item.strip()
+            if _has_control_characters(value):
+                self.error(item_path, "identifiers cannot contain control characters")
+                return None
             if spec.choices and value not in spec.choice_values:
                 self.error(item_path, f"'{value}' is not a {spec.reference}; use one of {', '.join(spec.choice_values)}")
                 return None
@@ -265,6 +285,10 @@ class _Validation:
 
 
 _INVALID = object()
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(ord(character) < 32 or ord(character) == 127 for character in text)
 
 
 def validate_rule(data: Any, *, registry: FieldRegistry) -> RuleNode:

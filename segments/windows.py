@@ -22,6 +22,19 @@ def start_of_day(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=shop_zone())
 
 
+def start_of_day_after(day: datetime.date, days: int = 0) -> datetime.datetime | None:
+    """start_of_day(day + days), or None when that instant is beyond what a datetime holds.
+
+    Rule dates may be anything from 0001-01-01 to 9999-12-31; None stands for "no bound".
+    """
+    try:
+        instant = start_of_day(day + datetime.timedelta(days=days))
+        instant.astimezone(datetime.timezone.utc)
+    except OverflowError:
+        return None
+    return instant
+
+
 @dataclass(frozen=True)
 class Period:
     """Instants from `start` (inclusive) to `end` (exclusive, or inclusive when `end_inclusive`)."""
@@ -54,7 +67,7 @@ def window_period(window: SalesWindow, *, now: datetime.datetime) -> Period:
         # From the start of (today - N) up to now: N + 1 calendar days including today.
         return Period(start_of_day(today - datetime.timedelta(days=window.days or 0)), now, end_inclusive=True)
     assert window.start is not None and window.end is not None
-    return Period(start_of_day(window.start), start_of_day(window.end + datetime.timedelta(days=1)))
+    return Period(start_of_day_after(window.start), start_of_day_after(window.end, 1))
 
 
 def value_period(*, now: datetime.datetime) -> Period:

@@ -17,67 +17,30 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from accounts.models import CompanyAttributeValue, Contact, User
 from accounts.text import fold
-from catalog.models import CategoryAncestry
 from orders.models import Cart, Order
 from segments.compiler import compile_rule
 from segments.fields import VALUELESS_OPERATORS, WINDOW_NAMES, Field, FieldRegistry, FieldType, field_registry_build
 from segments.validation import RuleValidationError, rule_to_json, validate_rule
 from tests.accounts.factories import CompanyAttributeDefinitionFactory, CompanyFactory, ContactFactory
-from tests.catalog.factories import CategoryFactory, ProductFactory
-from tests.orders.factories import CartFactory, CartLineFactory, OrderFactory, OrderLineFactory
+from tests.catalog.factories import ProductFactory
 from tests.segments import reference
 from tests.segments.factories import CompanyValueFactory, SegmentFactory, SegmentMembershipFactory
+from tests.segments.test_compiler import NOW, cart, category, local, order, utc
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-UTC = datetime.UTC
-NOW = datetime.datetime(2026, 4, 1, 10, 0, tzinfo=AMSTERDAM)
+# The examples only read the dataset, which each test builds once (a function-scoped fixture).
 CI = settings(
     settings.get_profile("ci"), suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 
 
-def local(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=AMSTERDAM)
-
-
-def utc(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=UTC)
-
-
 # ------------------------------------------------------------------ the dataset
-
-
-def _category(slug: str, parent=None):
-    category = CategoryFactory(slug=slug, name=slug.replace("-", " ").title(), parent=parent)
-    ancestor, distance = category, 0
-    while ancestor is not None:
-        CategoryAncestry.objects.create(category=category, ancestor=ancestor, distance=distance)
-        ancestor, distance = ancestor.parent, distance + 1
-    return category
-
-
-def _order(company, at, channel, lines, *, status=Order.Status.SHIPPED, contact=None):
-    order = OrderFactory(company=company, ordered_at=at, channel=channel, status=status, contact=contact)
-    for line_no, (product, quantity, price) in enumerate(lines, start=1):
-        OrderLineFactory(order=order, line_no=line_no, product=product, quantity=quantity, unit_price=Decimal(price))
-    order.total_amount = sum((quantity * Decimal(price) for _p, quantity, price in lines), Decimal("0.00"))
-    order.save(update_fields=["total_amount"])
-    return order
-
-
-def _cart(contact, lines, *, status=Cart.Status.OPEN):
-    cart = CartFactory(contact=contact, status=status)
-    for product, quantity, price, added_at in lines:
-        CartLineFactory(cart=cart, product=product, quantity=quantity, unit_price=Decimal(price), added_at=added_at)
-    return cart
 
 
 def _attribute(company, definition, raw, **typed):
@@ -86,12 +49,12 @@ def _attribute(company, definition, raw, **typed):
 
 def dataset_build() -> None:
     """Eight companies, twelve contacts: NULLs, unicode, cancelled and open orders, carts, values, memberships."""
-    flowers = _category("flowers")
-    roses = _category("roses", flowers)
-    red_roses = _category("red-roses", roses)
-    tulips = _category("tulips", flowers)
-    plants = _category("plants")
-    orchids = _category("orchids", plants)
+    flowers = category("flowers")
+    roses = category("roses", flowers)
+    red_roses = category("red-roses", roses)
+    tulips = category("tulips", flowers)
+    plants = category("plants")
+    orchids = category("orchids", plants)
     red = ProductFactory(sku="RED-1", category=red_roses)
     rose = ProductFactory(sku="ROSE-1", category=roses)
     tulip = ProductFactory(sku="TUL-1", category=tulips)
@@ -150,29 +113,29 @@ def dataset_build() -> None:
             job_title="Ørsted liaison")
     contact("lena@mueller.de", de, role=User.Role.BUYER, language="de", is_active=False, marketing_consent=True)
 
-    _order(nl, local(2024, 6, 15, 10), "phone", [(red, 10, "2.50"), (tulip, 5, "3.00")])
-    _order(nl, utc(2025, 12, 31, 23, 30), "web", [(rose, 3, "33.33")], contact=anna)
-    _order(nl, utc(2026, 3, 31, 21, 59), "web", [(orchid, 1, "100.00")], status=Order.Status.OPEN, contact=bram)
-    _order(nl, utc(2026, 3, 31, 22, 30), "email", [(plant, 2, "0.50")])
-    _order(nl, local(2026, 2, 10, 12), "web", [(red, 1000, "100.00")], status=Order.Status.CANCELLED, contact=anna)
-    _order(de, utc(2025, 6, 30, 22, 30), "edi", [(odd, 7, "12.34")], contact=clara)
-    _order(de, local(2026, 1, 15, 8), "web", [(tulip, 20, "1.10"), (rose, 2, "5.00")], contact=dirk)
-    _order(de, local(2026, 3, 1, 8), "sales_rep", [])
-    _order(dk, utc(2024, 12, 31, 23, 30), "fax", [(orchid, 3, "10.00")])
-    _order(dk, local(2026, 4, 1, 9), "web", [(red, 1, "50000.01")], status=Order.Status.OPEN, contact=emma)
-    _order(gb, local(2026, 3, 20, 12), "web", [(tulip, 1, "10.00")], status=Order.Status.CANCELLED, contact=finn)
-    _order(cy, local(2025, 11, 11, 9), "phone", [(plant, 3, "33.33")])
-    _order(cy, local(2025, 11, 11, 15), "web", [(plant, 1, "33.34")], contact=hana)
-    _order(xk, local(2026, 3, 25, 16), "web", [(rose, 4, "12.50")], contact=ilir)
-    _order(nameless, local(2023, 2, 1, 10), "email", [(orchid, 1, "1.00")])
+    order(nl, local(2024, 6, 15, 10), [(red, 10, "2.50"), (tulip, 5, "3.00")], channel="phone")
+    order(nl, utc(2025, 12, 31, 23, 30), [(rose, 3, "33.33")], channel="web", placed_by=anna)
+    order(nl, utc(2026, 3, 31, 21, 59), [(orchid, 1, "100.00")], channel="web", status=Order.Status.OPEN, placed_by=bram)
+    order(nl, utc(2026, 3, 31, 22, 30), [(plant, 2, "0.50")], channel="email")
+    order(nl, local(2026, 2, 10, 12), [(red, 1000, "100.00")], channel="web", status=Order.Status.CANCELLED, placed_by=anna)
+    order(de, utc(2025, 6, 30, 22, 30), [(odd, 7, "12.34")], channel="edi", placed_by=clara)
+    order(de, local(2026, 1, 15, 8), [(tulip, 20, "1.10"), (rose, 2, "5.00")], channel="web", placed_by=dirk)
+    order(de, local(2026, 3, 1, 8), [], channel="sales_rep")
+    order(dk, utc(2024, 12, 31, 23, 30), [(orchid, 3, "10.00")], channel="fax")
+    order(dk, local(2026, 4, 1, 9), [(red, 1, "50000.01")], channel="web", status=Order.Status.OPEN, placed_by=emma)
+    order(gb, local(2026, 3, 20, 12), [(tulip, 1, "10.00")], channel="web", status=Order.Status.CANCELLED, placed_by=finn)
+    order(cy, local(2025, 11, 11, 9), [(plant, 3, "33.33")], channel="phone")
+    order(cy, local(2025, 11, 11, 15), [(plant, 1, "33.34")], channel="web", placed_by=hana)
+    order(xk, local(2026, 3, 25, 16), [(rose, 4, "12.50")], channel="web", placed_by=ilir)
+    order(nameless, local(2023, 2, 1, 10), [(orchid, 1, "1.00")], channel="email")
 
-    _cart(anna, [(red, 10, "2.60", utc(2026, 3, 30, 10)), (tulip, 6, "3.00", utc(2026, 3, 31, 22, 30))])
-    _cart(clara, [(rose, 16, "1.25", local(2026, 2, 1, 8))])
-    _cart(emma, [])
-    _cart(finn, [(plant, 1, "0.01", NOW + datetime.timedelta(hours=1))])
-    _cart(bram, [(orchid, 100, "9.99", local(2026, 3, 1, 8))], status=Cart.Status.ORDERED)
-    _cart(hana, [(tulip, 3, "1.00", local(2026, 3, 2, 8))], status=Cart.Status.ABANDONED)
-    _cart(ilir, [(odd, 2, "12.34", utc(2025, 12, 31, 23, 30))])
+    cart(anna, [(red, 10, "2.60", utc(2026, 3, 30, 10)), (tulip, 6, "3.00", utc(2026, 3, 31, 22, 30))])
+    cart(clara, [(rose, 16, "1.25", local(2026, 2, 1, 8))])
+    cart(emma, [])
+    cart(finn, [(plant, 1, "0.01", NOW + datetime.timedelta(hours=1))])
+    cart(bram, [(orchid, 100, "9.99", local(2026, 3, 1, 8))], status=Cart.Status.ORDERED)
+    cart(hana, [(tulip, 3, "1.00", local(2026, 3, 2, 8))], status=Cart.Status.ABANDONED)
+    cart(ilir, [(odd, 2, "12.34", utc(2025, 12, 31, 23, 30))])
 
     def value(company, **extra):
         CompanyValueFactory(company=company, computed_for=NOW.date(), company_total=8, **extra)
