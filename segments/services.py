@@ -295,9 +295,11 @@ def segments_refresh_all(
 ) -> list[RefreshResult]:
     """Refresh active segments in dependency order, after recomputing customer value once."""
     now = now or timezone.now()
+    segments = segments_in_dependency_order()
+    if not segments:
+        return []  # customer value is computed for segments; none are active
     company_values_refresh(now=now)
     registry = field_registry()
-    segments = segments_in_dependency_order()
     if only_dirty:
         dirty_ids = set(Segment.objects.filter(is_dirty=True).values_list("pk", flat=True))
         segments = [segment for segment in segments if segment.pk in dirty_ids or _depends_on_any(segment, dirty_ids)]

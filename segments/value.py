@@ -84,7 +84,12 @@ def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
     lifetime = dict(
         counted.order_by().values("company_id").annotate(total=Sum("total_amount")).values_list("company_id", "total")
     )
-    clv = _predicted_clv(counted=counted, today=today)
+    # The CLV model sees only purchases before today: fitted once per local day.
+    fitted_today = CompanyValue.objects.filter(computed_for=today, predicted_clv_12m__isnull=False).exists()
+    if fitted_today:
+        clv = dict(CompanyValue.objects.filter(computed_for=today).values_list("company_id", "predicted_clv_12m"))
+    else:
+        clv = _predicted_clv(counted=counted, today=today)
     zone = shop_zone()
     rows = []
     for company_id in Company.objects.values_list("pk", flat=True).iterator(chunk_size=5000):
@@ -107,8 +112,10 @@ def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
             update_fields=["computed_for", "revenue_12m", "orders_12m", "days_since_last_order", "lifetime_revenue",
                            "predicted_clv_12m"],
         )
-        rfm_companies = _rank_and_score()
-    return ValueRefreshResult(computed_for=today, companies=len(rows), rfm_companies=rfm_companies, clv_fitted=bool(clv))
+        rfm_companies = _rank_and_score(rows)
+    return ValueRefreshResult(
+        computed_for=today, companies=len(rows), rfm_companies=rfm_companies, clv_fitted=bool(clv) and not fitted_today
+    )
 
 
 def company_values_ensure_current(*, now: datetime.datetime) -> bool:
@@ -126,8 +133,12 @@ def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
-def _rank_and_score() -> int:
-    """RFM scores over companies with 12-month orders; revenue rank over all companies (window counts)."""
+def _rank_and_score(rows: list[CompanyValue]) -> int:
+    """RFM scores over companies with 12-month orders; revenue rank over all companies (window counts).
+
+    The ranks come from SQL windows over the stored rows; `rows` (the same rows, in memory)
+    get them and are written back with one upsert (bulk_update's CASE per row is far slower).
+    """
     everyone = CompanyValue.objects.annotate(
         population=Window(Count("pk")),
         revenue_rank_at=Window(Count("pk"), order_by=F("revenue_12m").asc()),
@@ -144,25 +155,17 @@ def _rank_and_score() -> int:
         pk: (quintile_score(r, n), quintile_score(f, n), quintile_score(m, n)) for pk, n, r, f, m in ordered
     }
 
-    updates = []
-    for pk, (rank, population) in ordering.items():
-        recency, frequency, monetary = scores.get(pk, (None, None, None))
-        updates.append(
-            CompanyValue(
-                company_id=pk,
-                revenue_rank=rank,
-                company_total=population,
-                top_25_percent=4 * rank > 3 * population,  # 100 * rank / population > 75, exactly
-                rfm_recency=recency,
-                rfm_frequency=frequency,
-                rfm_monetary=monetary,
-                rfm_segment=rfm_segment_for(recency, frequency) if recency is not None else None,
-            )
-        )
-    CompanyValue.objects.bulk_update(
-        updates,
-        ["revenue_rank", "company_total", "top_25_percent", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_segment"],
-        batch_size=UPSERT_BATCH,
+    for row in rows:
+        rank, population = ordering[row.company_id]
+        recency, frequency, monetary = scores.get(row.company_id, (None, None, None))
+        row.revenue_rank, row.company_total = rank, population
+        row.top_25_percent = 4 * rank > 3 * population  # 100 * rank / population > 75, exactly
+        row.rfm_recency, row.rfm_frequency, row.rfm_monetary = recency, frequency, monetary
+        row.rfm_segment = rfm_segment_for(recency, frequency) if recency is not None else None
+    CompanyValue.objects.bulk_create(
+        rows, batch_size=UPSERT_BATCH, update_conflicts=True, unique_fields=["company"],
+        update_fields=["revenue_rank", "company_total", "top_25_percent", "rfm_recency", "rfm_frequency", "rfm_monetary",
+                       "rfm_segment"],
     )
     return len(scores)
 
