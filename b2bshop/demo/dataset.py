@@ -870,7 +870,11 @@ def _web(
     # Carts: about a fifth of the contacts who log in; a third of those carts are abandoned (> 3 days).
     logged_in = np.flatnonzero(~never & (contacts.frame["is_active"].to_numpy() == "true"))
     cart_count = min(len(logged_in), int(round(0.2 * m)))
-    cart_contacts = np.sort(rng.permutation(logged_in)[:cart_count])
+    # Buyers of big customers fill carts more often (they order more).
+    cart_weight = 1.0 + 4.0 * (companies.weight[contacts.company[logged_in]] / max(companies.weight.max(), 1e-9)) ** 0.5
+    cart_contacts = np.sort(
+        rng.choice(logged_in, size=cart_count, replace=False, p=cart_weight / cart_weight.sum())
+    ) if cart_count else np.zeros(0, dtype=logged_in.dtype)
     if demo.any() and contacts.first[0] not in cart_contacts and len(cart_contacts):
         cart_contacts[0] = contacts.first[0]
         cart_contacts = np.sort(cart_contacts)
@@ -914,6 +918,12 @@ def _web(
     cart_last = np.full(m, -1, dtype=np.int64)
     cart_last[cart_contacts] = last_added
     last_login = np.where(cart_last >= 0, np.maximum(last_login, cart_last - rng.integers(60, 1800, m)), last_login)
+    # Carts abandoned for more than two weeks: the buyer went quiet after filling them (the Sana example).
+    went_quiet = np.zeros(m, dtype=bool)
+    went_quiet[cart_contacts[abandoned & (age > 14)]] = True
+    went_quiet &= ~demo
+    quiet_login = np.maximum(cart_last - rng.integers(60, 1800, m), np.where(has_web, last_web + 60, 0))
+    last_login = np.where(went_quiet, quiet_login, last_login)
     if demo.any():
         last_login[contacts.first[0]] = now - 3 * 3600
         last_login[contacts.first[0] + 1] = now - 5 * day + 10 * 3600

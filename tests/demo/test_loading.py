@@ -262,3 +262,22 @@ class GenerateDatasetCommandTests:
     def test_a_size_or_all_three_counts_are_required(self):
         with pytest.raises(CommandError, match=re.escape("--size small|large or --contacts, --order-lines")):
             call_command("generate_dataset", "--companies", "5", stdout=StringIO())
+
+
+@pytest.mark.django_db
+class DemoSegmentsTests:
+    def test_demo_segments_are_created_once_valid_and_refreshed(self):
+        from b2bshop.demo.segments import DEMO_SEGMENTS, demo_segments_ensure
+        from segments.models import RefreshRun, Segment
+        from segments.services import segment_rule_check
+
+        from tests.catalog.factories import CategoryFactory
+
+        CategoryFactory(slug="tulips")  # referenced by a demo rule
+        assert demo_segments_ensure() == len(DEMO_SEGMENTS)
+        assert demo_segments_ensure() == 0
+        assert Segment.objects.count() == len(DEMO_SEGMENTS) >= 12
+        for segment in Segment.objects.all():
+            segment_rule_check(rule=segment.rule, own_slug=segment.slug)
+        assert not Segment.objects.filter(is_dirty=True).exists()
+        assert RefreshRun.objects.filter(status=RefreshRun.Status.SUCCEEDED).count() == 2 * len(DEMO_SEGMENTS)

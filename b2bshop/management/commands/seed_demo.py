@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from b2bshop.demo.dataset import DatasetSpec
 from b2bshop.demo.loading import DemoLogin, demo_seed
+from b2bshop.demo.segments import demo_segments_ensure
 from b2bshop.demo.selectors import shop_data_counts
+from segments.models import Segment
 
 DEMO_SPEC = DatasetSpec(companies=150, contacts=450, order_lines=10_000, seed=42)
 
@@ -35,12 +37,18 @@ class Command(BaseCommand):
         started = time.perf_counter()
         progress = self.stdout.write if options["verbosity"] >= 1 else None
         result = demo_seed(spec=spec, today=options["today"], progress=progress)
+        if progress:
+            progress("creating and refreshing the demo segments")
+        created_segments = demo_segments_ensure()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready in {time.perf_counter() - started:.1f} s: the ERP import created "
             f"{result.load.created:,} and updated {result.load.updated:,} rows."
         ))
         for name, value in shop_data_counts().as_rows():
             self.stdout.write(f"  {name:<26} {value:>10,}")
+        self.stdout.write(f"Segments: {created_segments} created; members per segment:")
+        for segment in Segment.objects.order_by("name"):
+            self.stdout.write(f"  {segment.name:<44} {segment.member_count:>6,}")
         write_logins(self.stdout, result.load.logins)
 
 
