@@ -27,6 +27,12 @@ MARKETING_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("orders", "cart"): ("view",),
     ("orders", "cartline"): ("view",),
     ("integrations", "importrun"): ("view",),
+    ("integrations", "mailchimpsegmentsync"): ("view", "add", "change"),
+    ("integrations", "mailchimpsyncrun"): ("view",),
+    ("integrations", "mailchimpwebhookevent"): ("view",),
+    ("integrations", "mailchimpmember"): ("view",),
+    ("integrations", "mailchimpmembererror"): ("view", "change"),
+    ("integrations", "mailchimpemailchangerequest"): ("view", "change"),
 }
 # The apps whose permissions `marketing_group_ensure` decides; others (segments,
 # personalization) add their own permissions to the group and keep them.

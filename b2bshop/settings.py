@@ -8,6 +8,7 @@ Every variable is listed in `.env.example`; environments differ only in values.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -145,6 +146,18 @@ MAILCHIMP_API_KEY = env.str("MAILCHIMP_API_KEY", default="")
 MAILCHIMP_SERVER = env.str("MAILCHIMP_SERVER", default="")
 MAILCHIMP_LIST_ID = env.str("MAILCHIMP_LIST_ID", default="b2bshop-demo")
 MAILCHIMP_WEBHOOK_SECRET = env.str("MAILCHIMP_WEBHOOK_SECRET", default="embedded-demo-webhook")
+# A running stand-in (manage.py mailchimp_standin) to share between processes; empty = start one in-process.
+MAILCHIMP_STANDIN_URL = env.str("MAILCHIMP_STANDIN_URL", default="")
+MAILCHIMP_TAG_PREFIX = env.str("MAILCHIMP_TAG_PREFIX", default="shop: ")
+MAILCHIMP_DOUBLE_OPT_IN = env.bool("MAILCHIMP_DOUBLE_OPT_IN", default=False)
+MAILCHIMP_TIMEOUT_SECONDS = env.float("MAILCHIMP_TIMEOUT_SECONDS", default=30.0)
+MAILCHIMP_RETRY_BASE_SECONDS = env.float("MAILCHIMP_RETRY_BASE_SECONDS", default=1.0)
+MAILCHIMP_RETRY_MAX_SECONDS = env.float("MAILCHIMP_RETRY_MAX_SECONDS", default=60.0)
+MAILCHIMP_MAX_ATTEMPTS = env.int("MAILCHIMP_MAX_ATTEMPTS", default=5)
+MAILCHIMP_MAX_CONNECTIONS = env.int("MAILCHIMP_MAX_CONNECTIONS", default=10)
+MAILCHIMP_CHUNK_SIZE = env.int("MAILCHIMP_CHUNK_SIZE", default=500)
+# Extra merge fields: Mailchimp merge tag -> contact field path, e.g. {"SECTOR": "company.sector"}.
+MAILCHIMP_MERGE_FIELDS = env.json("MAILCHIMP_MERGE_FIELDS", default={})
 
 # ERP import
 ERP_IMPORT_CHUNK_ROWS = env.int("ERP_IMPORT_CHUNK_ROWS", default=20_000)
@@ -186,5 +199,9 @@ CELERY_BEAT_SCHEDULE = {
     "segments-refresh-all": {
         "task": "segments.segments_refresh_all",
         "schedule": SEGMENTS_REFRESH_MINUTES * 60,
+    },
+    "mailchimp-full-reconcile": {
+        "task": "integrations.mailchimp_full_reconcile",
+        "schedule": crontab(hour=3, minute=30),
     },
 }

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/erp/", include("integrations.erp.urls")),
     path("api/", include("segments.urls")),
+    path("", include("integrations.mailchimp.urls")),
 ]
 
 if settings.DEBUG:

@@ -211,3 +211,4 @@ def _stale_hours() -> int:
 
 def _cell(value: object) -> str:
     return "" if value is None else str(value)
+from integrations import admin_mailchimp  # noqa: E402,F401  (registers the Mailchimp admin)

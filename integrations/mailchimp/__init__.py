@@ -1,0 +1,1 @@
+"""Mailchimp sync: segments become static segments (tags) of one audience (spec mailchimp.md)."""
