@@ -87,3 +87,18 @@ def demo_segments_ensure() -> int:
                 created += 1
     segments_refresh_all()
     return created
+
+
+# Segments the demo's email campaigns use: synced to Mailchimp (the local stand-in by default).
+SYNCED_SEGMENTS: tuple[str, ...] = ("champions-newsletter", "abandoned-carts", "at-risk", "never-logged-in")
+
+
+def demo_mailchimp_sync() -> int:
+    """Turn on the sync of the campaign segments and run it once; the number of tags synced."""
+    from integrations.mailchimp.services import mailchimp_segment_sync_save, mailchimp_sync
+
+    segments = list(Segment.objects.filter(slug__in=SYNCED_SEGMENTS))
+    for segment in segments:
+        mailchimp_segment_sync_save(segment=segment, enabled=True, sync_now=False)
+    mailchimp_sync()
+    return len(segments)

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from b2bshop.demo.dataset import DatasetSpec
 from b2bshop.demo.loading import DemoLogin, demo_seed
-from b2bshop.demo.segments import demo_segments_ensure
+from b2bshop.demo.segments import demo_mailchimp_sync, demo_segments_ensure
 from b2bshop.demo.selectors import shop_data_counts
 from segments.models import Segment
 
@@ -40,13 +40,16 @@ class Command(BaseCommand):
         if progress:
             progress("creating and refreshing the demo segments")
         created_segments = demo_segments_ensure()
+        if progress:
+            progress("syncing the campaign segments to Mailchimp")
+        synced = demo_mailchimp_sync()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready in {time.perf_counter() - started:.1f} s: the ERP import created "
             f"{result.load.created:,} and updated {result.load.updated:,} rows."
         ))
         for name, value in shop_data_counts().as_rows():
             self.stdout.write(f"  {name:<26} {value:>10,}")
-        self.stdout.write(f"Segments: {created_segments} created; members per segment:")
+        self.stdout.write(f"Segments: {created_segments} created, {synced} synced to Mailchimp; members per segment:")
         for segment in Segment.objects.order_by("name"):
             self.stdout.write(f"  {segment.name:<44} {segment.member_count:>6,}")
         write_logins(self.stdout, result.load.logins)
