@@ -1,6 +1,8 @@
 import os
+import shutil
 
 import pytest
+from django.db import connections
 from hypothesis import HealthCheck, settings
 
 # Playwright's sync API keeps an event loop in the main thread; Django must still
@@ -36,3 +38,37 @@ def _isolated_cache():
         # django-redis' clear() flushes the whole database, other workers' keys included.
         cache.delete_pattern("*") if hasattr(cache, "delete_pattern") else cache.clear()
         yield
+
+
+# ----------------------------------------------------------------- browser tests
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Drive Debian's Chromium (Playwright cannot download its own here); fail, never skip, without it."""
+    executable = os.environ.get("CHROMIUM_EXECUTABLE") or shutil.which("chromium")
+    if not executable:
+        pytest.fail("Chromium not found: install Debian's chromium package (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": executable}
+
+
+@pytest.fixture(scope="session")
+def browser(browser):
+    """pytest-playwright's browser; at the end, close the database connections opened while Playwright ran.
+
+    Playwright's event loop gives main-thread code its own context, and so its own
+    connections; once Playwright stops, pytest-django can no longer see them, and
+    PostgreSQL refuses to drop the test database while they are open.
+    """
+    yield browser
+    connections.close_all()
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path):
+    """Where browser tests leave screenshots: $BROWSER_SCREENSHOT_DIR, or the test's temporary folder."""
+    folder = os.environ.get("BROWSER_SCREENSHOT_DIR")
+    if not folder:
+        return tmp_path
+    os.makedirs(folder, exist_ok=True)
+    return folder

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from segments.models import Segment
+from segments.permissions import marketing_segment_permissions_grant
 from segments.services import segment_save, segments_refresh_all
 
 
@@ -77,8 +78,12 @@ DEMO_SEGMENTS: tuple[DemoSegment, ...] = (
 
 
 def demo_segments_ensure() -> int:
-    """Create the demo segments that do not exist yet (a marketer's edits are kept); then refresh all."""
+    """Create the demo segments that do not exist yet (a marketer's edits are kept); then refresh all.
+
+    The Marketing group gets its segment permissions, so the demo marketer can use the builder.
+    """
     created = 0
+    marketing_segment_permissions_grant()
     with transaction.atomic():
         existing = set(Segment.objects.values_list("slug", flat=True))
         for demo in DEMO_SEGMENTS:  # in order: referenced segments come first
