@@ -69,9 +69,10 @@ class Order(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     order_number = models.CharField(max_length=64, unique=True)
-    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="orders")
+    # The composite indexes below lead with these columns; single-column indexes would only slow imports.
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="orders", db_index=False)
     contact = models.ForeignKey(
-        "accounts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+        "accounts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders", db_index=False
     )
     ordered_at = models.DateTimeField()
     channel = models.CharField(max_length=16, choices=Channel.choices)
@@ -97,9 +98,10 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Covered by the (order, line_no) unique constraint and the (product, order) index.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_no = models.PositiveIntegerField()
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines", db_index=False)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
 
