@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from b2bshop.exceptions import ApplicationError, ErrorDetail
-from segments.fields import OPERATORS, VALUELESS_OPERATORS, WINDOW_NAMES, Field, FieldRegistry, FieldType
+from segments.fields import VALUELESS_OPERATORS, WINDOW_NAMES, Field, FieldRegistry, FieldType
 from segments.rules import Condition, Group, Not, RuleNode, RuleValue, SalesWindow
 
 MAX_DEPTH = 10

@@ -72,3 +72,33 @@ def screenshot_dir(tmp_path):
         return tmp_path
     os.makedirs(folder, exist_ok=True)
     return folder
+
+
+# ------------------------------------------------------------------ admin users
+
+
+@pytest.fixture
+def superuser(db):
+    from accounts.models import User
+
+    return User.objects.create_superuser("admin@b2bshop.example", "admin-pass-123")
+
+
+@pytest.fixture
+def marketer(db):
+    """Staff in the Marketing group with its ERP-data permissions (apps may refine this fixture)."""
+    from accounts.services import marketing_group_ensure
+    from tests.accounts.factories import StaffUserFactory
+
+    user = StaffUserFactory()
+    user.groups.add(marketing_group_ensure())
+    return user
+
+
+@pytest.fixture
+def admin_client_for(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

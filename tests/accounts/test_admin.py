@@ -2,46 +2,17 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import Company, CompanyAttributeDefinition, CompanyAttributeValue, Contact, User
+from accounts.models import CompanyAttributeDefinition, CompanyAttributeValue, Contact, User
 from accounts.services import MARKETING_GROUP_NAME, marketing_group_ensure
+from tests.admin_support import page_query_count
 from tests.accounts.factories import (
     CompanyAttributeDefinitionFactory,
     CompanyFactory,
     ContactFactory,
     StaffUserFactory,
 )
-
-
-@pytest.fixture
-def superuser(db):
-    return User.objects.create_superuser("admin@b2bshop.example", "admin-pass-123")
-
-
-@pytest.fixture
-def marketer(db):
-    user = StaffUserFactory()
-    user.groups.add(marketing_group_ensure())
-    return user
-
-
-@pytest.fixture
-def admin_client_for(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-def _query_count(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries.captured_queries)
 
 
 @pytest.mark.django_db
@@ -197,9 +168,9 @@ class CompanyAdminTests:
         url = reverse("admin:accounts_company_changelist")
         CompanyFactory.create_batch(5)
         client.get(url)
-        few = _query_count(client, url)
+        few = page_query_count(client, url)
         CompanyFactory.create_batch(20)
-        assert _query_count(client, url) == few
+        assert page_query_count(client, url) == few
 
 
 @pytest.mark.django_db
@@ -264,9 +235,9 @@ class ContactAdminTests:
         url = reverse("admin:accounts_contact_changelist")
         ContactFactory.create_batch(5)
         client.get(url)
-        few = _query_count(client, url)
+        few = page_query_count(client, url)
         ContactFactory.create_batch(20)
-        assert _query_count(client, url) == few
+        assert page_query_count(client, url) == few
 
 
 @pytest.mark.django_db

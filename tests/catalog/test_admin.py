@@ -2,43 +2,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import marketing_group_ensure
-from tests.accounts.factories import CompanyFactory, StaffUserFactory
+from tests.admin_support import page_query_count
+from tests.accounts.factories import CompanyFactory
 from tests.catalog.factories import CategoryFactory, PriceFactory, ProductFactory
-
-
-@pytest.fixture
-def superuser(db):
-    return User.objects.create_superuser("admin@b2bshop.example", "admin-pass-123")
-
-
-@pytest.fixture
-def marketer(db):
-    user = StaffUserFactory()
-    user.groups.add(marketing_group_ensure())
-    return user
-
-
-@pytest.fixture
-def admin_client_for(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-def _query_count(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries.captured_queries)
 
 
 @pytest.mark.django_db
@@ -157,10 +126,10 @@ class ProductAdminTests:
         url = reverse("admin:catalog_product_changelist")
         ProductFactory.create_batch(5)
         client.get(url)
-        few = _query_count(client, url)
+        few = page_query_count(client, url)
         ProductFactory.create_batch(20)
         # Each factory product has its own category, and the category filter lists them all in one query.
-        assert _query_count(client, url) == few
+        assert page_query_count(client, url) == few
 
 
 @pytest.mark.django_db
@@ -194,7 +163,7 @@ class PriceAdminTests:
         for _ in range(5):
             PriceFactory(company=CompanyFactory())
         client.get(url)
-        few = _query_count(client, url)
+        few = page_query_count(client, url)
         for _ in range(20):
             PriceFactory(price_group="A")
-        assert _query_count(client, url) == few
+        assert page_query_count(client, url) == few

@@ -1,44 +1,13 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import marketing_group_ensure
 from integrations.erp.connections import erp_connection_create
 from integrations.models import ErpConnection, ImportRun
+from tests.admin_support import page_query_count
 from tests.accounts.factories import StaffUserFactory
-
-
-@pytest.fixture
-def superuser(db):
-    return User.objects.create_superuser("admin@b2bshop.example", "admin-pass-123")
-
-
-@pytest.fixture
-def marketer(db):
-    user = StaffUserFactory()
-    user.groups.add(marketing_group_ensure())
-    return user
-
-
-@pytest.fixture
-def admin_client_for(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-def _query_count(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries.captured_queries)
 
 
 def _run(entity=ImportRun.Entity.COMPANIES, *, hours_ago=1, status=ImportRun.Status.SUCCEEDED, **fields):
@@ -127,10 +96,10 @@ class ImportRunAdminTests:
         for _ in range(5):
             _run(connection=erp, triggered_by=StaffUserFactory())
         client.get(url)
-        few = _query_count(client, url)
+        few = page_query_count(client, url)
         for _ in range(20):
             _run(connection=erp_connection_create(name=f"ERP {_}")[0], triggered_by=StaffUserFactory())
-        assert _query_count(client, url) == few
+        assert page_query_count(client, url) == few
 
 
 @pytest.mark.django_db

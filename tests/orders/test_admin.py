@@ -1,43 +1,12 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.models import User
-from accounts.services import marketing_group_ensure
 from orders.models import Cart, Order
-from tests.accounts.factories import ContactFactory, StaffUserFactory
+from tests.admin_support import page_query_count
+from tests.accounts.factories import ContactFactory
 from tests.orders.factories import CartFactory, CartLineFactory, OrderFactory, OrderLineFactory
-
-
-@pytest.fixture
-def superuser(db):
-    return User.objects.create_superuser("admin@b2bshop.example", "admin-pass-123")
-
-
-@pytest.fixture
-def marketer(db):
-    user = StaffUserFactory()
-    user.groups.add(marketing_group_ensure())
-    return user
-
-
-@pytest.fixture
-def admin_client_for(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-def _query_count(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries.captured_queries)
 
 
 @pytest.mark.django_db
@@ -103,11 +72,11 @@ class OrderAdminTests:
             contact = ContactFactory()
             OrderLineFactory(order=OrderFactory(company=contact.company, contact=contact))
         client.get(url)
-        few = _query_count(client, url)
+        few = page_query_count(client, url)
         for _ in range(20):
             contact = ContactFactory()
             OrderLineFactory(order=OrderFactory(company=contact.company, contact=contact))
-        assert _query_count(client, url) == few
+        assert page_query_count(client, url) == few
 
 
 @pytest.mark.django_db
@@ -136,6 +105,6 @@ class CartAdminTests:
         url = reverse("admin:orders_cart_changelist")
         CartLineFactory.create_batch(5)
         client.get(url)
-        few = _query_count(client, url)
+        few = page_query_count(client, url)
         CartLineFactory.create_batch(20)
-        assert _query_count(client, url) == few
+        assert page_query_count(client, url) == few

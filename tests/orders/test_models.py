@@ -5,7 +5,6 @@ from django.db import IntegrityError, transaction
 
 from orders.models import Cart
 from tests.accounts.factories import ContactFactory
-from tests.catalog.factories import ProductFactory
 from tests.orders.factories import CartFactory, CartLineFactory, OrderFactory, OrderLineFactory
 
 
