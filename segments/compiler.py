@@ -31,7 +31,7 @@ from django.db.models.lookups import (
 from accounts.text import fold
 from segments.fields import Field, FieldRegistry, FieldType
 from segments.rules import ALL_TIME, Condition, Group, Not, RuleNode
-from segments.sources import UNITS, CompileContext, Ratio, ReferenceSource, ScalarSource
+from segments.sources import UNITS, CompileContext, DerivedChoice, Ratio, ReferenceSource, ScalarSource
 from segments.windows import start_of_day, start_of_day_after
 
 TRUE = Q(pk__isnull=False)
@@ -107,6 +107,8 @@ def _scalar(spec: Field, source: ScalarSource, condition: Condition, *, ctx: Com
             return _emptiness(source.expression(ctx=ctx, window=window), op, source.nullable, text=True)
         folded = source.folded_expression(ctx=ctx, window=window)
         return _present(folded, source.nullable) & _text_comparison(folded, op, condition.value)
+    if isinstance(source, DerivedChoice):
+        return _derived_choice(source, op, condition.value)
     expression = source.expression(ctx=ctx, window=window)
     if op in ("is_empty", "is_not_empty"):
         return _emptiness(expression, op, source.nullable, text=spec.type == FieldType.ENUM)
@@ -118,6 +120,22 @@ def _scalar(spec: Field, source: ScalarSource, condition: Condition, *, ctx: Com
     if spec.type == FieldType.DATETIME:
         return present & _instant_comparison(expression, op, condition.value, ctx)
     return present & _date_comparison(expression, op, condition.value, ctx)
+
+
+def _derived_choice(source: DerivedChoice, op: str, value) -> Q:
+    """Enum and boolean conditions on a derived value, as conditions on the underlying column."""
+    defined = source.defined_condition()
+    if op == "is_empty":
+        return ~defined
+    if op == "is_not_empty":
+        return defined
+    if op in ("is_true", "is_false"):
+        return source.choice_condition(op == "is_true")
+    values = value if op in ("in", "not_in") else (value,)
+    matching = FALSE
+    for item in values:
+        matching |= source.choice_condition(item)
+    return matching if op in ("eq", "in") else defined & ~matching
 
 
 def _emptiness(expression: Expression, op: str, nullable: bool, *, text: bool) -> Q:
