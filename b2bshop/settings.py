@@ -184,6 +184,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Segmentation-driven B2B webshop: ERP import, segments, shop and marketing integrations.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ImportRunStatusEnum": "integrations.models.ImportRun.Status",
+        "MailchimpSyncRunStatusEnum": "integrations.models.MailchimpSyncRun.Status",
+    },
 }
 
 LOGGING = {

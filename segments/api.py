@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Contact
 from b2bshop.api.permissions import IsMarketer
+from integrations.mailchimp.services import mailchimp_segment_sync_save
 from segments.evaluate import explain, impact, preview
 from segments.fields import NAMESPACE_LABELS, OPERATOR_LABELS, WINDOW_NAMES
 from segments.models import Segment
@@ -26,15 +27,34 @@ from segments.services import segment_delete, segment_refresh_enqueue, segment_s
 from segments.validation import RuleValidationError
 
 
+class MailchimpSyncOutputSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    tag_name = serializers.CharField()
+    mailchimp_segment_id = serializers.IntegerField(allow_null=True)
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+
+
 class SegmentOutputSerializer(serializers.ModelSerializer):
     depends_on = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    mailchimp_sync = serializers.SerializerMethodField()
 
     class Meta:
         model = Segment
         fields = [
             "slug", "name", "description", "rule", "is_active", "is_dirty", "member_count", "last_refreshed_at",
-            "depends_on", "created_at", "updated_at",
+            "depends_on", "mailchimp_sync", "created_at", "updated_at",
         ]
+
+    @extend_schema_field(MailchimpSyncOutputSerializer(allow_null=True))
+    def get_mailchimp_sync(self, segment: Segment) -> dict[str, Any] | None:
+        sync = getattr(segment, "mailchimp_sync", None)
+        if sync is None:
+            return None
+        return MailchimpSyncOutputSerializer(sync).data
+
+
+class MailchimpSyncInputSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
 
 
 class SegmentInputSerializer(serializers.Serializer):
@@ -43,6 +63,7 @@ class SegmentInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     rule = serializers.JSONField()
     is_active = serializers.BooleanField(required=False, default=True)
+    mailchimp_sync = MailchimpSyncInputSerializer(required=False, help_text="Sync the members to a Mailchimp tag.")
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -61,6 +82,12 @@ def _unique(*, name: str, slug: str | None, exclude: Segment | None) -> None:
         errors["slug"] = ["A segment with this slug exists."]
     if errors:
         raise serializers.ValidationError(errors)
+
+
+def _sync_settings_apply(*, segment: Segment, sync: dict[str, Any] | None, user) -> None:
+    if sync is not None:
+        mailchimp_segment_sync_save(segment=segment, enabled=sync["enabled"], user=user)
+        segment.refresh_from_db()
 
 
 class SegmentFieldsApi(APIView):
@@ -87,7 +114,7 @@ class SegmentListApi(APIView):
 
     @extend_schema(responses=SegmentOutputSerializer(many=True))
     def get(self, request):
-        segments = Segment.objects.prefetch_related("depends_on").order_by("name")
+        segments = Segment.objects.select_related("mailchimp_sync").prefetch_related("depends_on").order_by("name")
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(segments, request, view=self)
         return paginator.get_paginated_response(SegmentOutputSerializer(page, many=True).data)
@@ -98,7 +125,10 @@ class SegmentListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         _unique(name=data["name"], slug=data.get("slug"), exclude=None)
-        segment = segment_save(user=request.user, **data)
+        sync = data.pop("mailchimp_sync", None)
+        with transaction.atomic():
+            segment = segment_save(user=request.user, **data)
+            _sync_settings_apply(segment=segment, sync=sync, user=request.user)
         return Response(SegmentOutputSerializer(segment).data, status=status.HTTP_201_CREATED)
 
 
@@ -126,7 +156,10 @@ class SegmentDetailApi(APIView):
             "is_active": segment.is_active, **serializer.validated_data,
         }
         _unique(name=data["name"], slug=data["slug"], exclude=segment)
-        segment = segment_save(segment=segment, user=request.user, **data)
+        sync = data.pop("mailchimp_sync", None)
+        with transaction.atomic():
+            segment = segment_save(segment=segment, user=request.user, **data)
+            _sync_settings_apply(segment=segment, sync=sync, user=request.user)
         return Response(SegmentOutputSerializer(segment).data)
 
     @extend_schema(responses={204: None})
@@ -139,12 +172,12 @@ class SegmentDetailApi(APIView):
 class SegmentPreviewApi(APIView):
     permission_classes = [IsMarketer]
 
-    class InputSerializer(serializers.Serializer):
+    class SegmentPreviewInputSerializer(serializers.Serializer):
         rule = serializers.JSONField()
         segment = serializers.SlugField(required=False, help_text="Also report the impact on this segment's members.")
 
     @extend_schema(
-        request=InputSerializer,
+        request=SegmentPreviewInputSerializer,
         responses=inline_serializer(
             "SegmentPreview",
             {
@@ -155,7 +188,7 @@ class SegmentPreviewApi(APIView):
         ),
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.SegmentPreviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rule = serializer.validated_data["rule"]
         registry = field_registry()

@@ -172,3 +172,20 @@ class SegmentExplainRefreshHistoryApiTests:
         body = marketer_client.get(f"/api/contacts/{contact.pk}/segments/").json()
         assert [item["slug"] for item in body] == ["dutch"]
         assert marketer_client.get("/api/contacts/999999/segments/").status_code == 404
+
+
+@pytest.mark.django_db
+class SegmentMailchimpSettingsApiTests:
+    def test_sync_settings_are_written_and_shown(self, marketer_client):
+        response = marketer_client.post(
+            "/api/segments/", {"name": "Dutch", "rule": DUTCH, "mailchimp_sync": {"enabled": True}}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json()["mailchimp_sync"]["enabled"] is True
+        response = marketer_client.patch("/api/segments/dutch/", {"mailchimp_sync": {"enabled": False}}, format="json")
+        assert response.json()["mailchimp_sync"]["enabled"] is False
+        assert marketer_client.get("/api/segments/").json()["results"][0]["mailchimp_sync"]["enabled"] is False
+
+    def test_a_segment_without_sync_shows_null(self, marketer_client):
+        segment_save(name="Dutch", slug="dutch", rule=DUTCH, refresh=False)
+        assert marketer_client.get("/api/segments/dutch/").json()["mailchimp_sync"] is None
