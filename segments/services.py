@@ -301,16 +301,23 @@ def segments_refresh_all(
     company_values_refresh(now=now)
     registry = field_registry()
     if only_dirty:
-        dirty_ids = set(Segment.objects.filter(is_dirty=True).values_list("pk", flat=True))
-        segments = [segment for segment in segments if segment.pk in dirty_ids or _depends_on_any(segment, dirty_ids)]
+        segments = _dirty_and_dependents(segments)
     return [
         segment_refresh(segment_id=segment.pk, now=now, trigger=trigger, registry=registry, values_current=True)
         for segment in segments
     ]
 
 
-def _depends_on_any(segment: Segment, segment_ids: set[int]) -> bool:
-    return bool(set(segment.depends_on.values_list("pk", flat=True)) & segment_ids)
+def _dirty_and_dependents(ordered: list[Segment]) -> list[Segment]:
+    """The dirty segments and every segment that (transitively) refers to one, in dependency order."""
+    dependencies: dict[int, set[int]] = {}
+    for source, target in Segment.depends_on.through.objects.values_list("from_segment_id", "to_segment_id"):
+        dependencies.setdefault(source, set()).add(target)
+    needed = {segment.pk for segment in ordered if segment.is_dirty}
+    for segment in ordered:  # dependencies come first, so one pass reaches every dependent
+        if dependencies.get(segment.pk, set()) & needed:
+            needed.add(segment.pk)
+    return [segment for segment in ordered if segment.pk in needed]
 
 
 # ---------------------------------------------- one contact, all segments

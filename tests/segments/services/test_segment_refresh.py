@@ -175,3 +175,19 @@ class ContactReevaluationTests:
         with CaptureQueriesContext(connection) as many:
             contacts_segments_reevaluate(contact_ids=[contact.pk], now=NOW)
         assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+class RefreshDirtyTests:
+    def test_only_dirty_segments_and_their_dependents_are_refreshed(self):
+        base = segment_save(name="Base", slug="base", rule=DUTCH, refresh=False)
+        dependent = segment_save(name="Dependent", slug="dependent", refresh=False,
+                                 rule={"field": "segment.member_of", "op": "contains_any", "value": ["base"]})
+        clean = segment_save(name="Clean", slug="clean", rule={"all": []}, refresh=False)
+        segments_refresh_all(now=NOW)
+        Segment.objects.filter(pk=base.pk).update(is_dirty=True)
+
+        refreshed = {result.segment_id for result in segments_refresh_all(now=NOW, only_dirty=True)}
+
+        assert refreshed == {base.pk, dependent.pk}
+        assert clean.pk not in refreshed
