@@ -33,10 +33,14 @@ MARKETING_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("integrations", "mailchimpmember"): ("view",),
     ("integrations", "mailchimpmembererror"): ("view", "change"),
     ("integrations", "mailchimpemailchangerequest"): ("view", "change"),
+    ("personalization", "contentblock"): ("view", "add", "change", "delete"),
+    ("personalization", "menuitem"): ("view", "add", "change", "delete"),
+    ("personalization", "categoryrestriction"): ("view", "add", "change", "delete"),
+    ("personalization", "productrestriction"): ("view", "add", "change", "delete"),
 }
-# The apps whose permissions `marketing_group_ensure` decides; others (segments,
-# personalization) add their own permissions to the group and keep them.
-MARKETING_MANAGED_APPS: tuple[str, ...] = ("accounts", "catalog", "orders", "integrations")
+# The apps whose permissions `marketing_group_ensure` decides; others (segments) add their
+# own permissions to the group and keep them.
+MARKETING_MANAGED_APPS: tuple[str, ...] = ("accounts", "catalog", "orders", "integrations", "personalization")
 
 
 @transaction.atomic

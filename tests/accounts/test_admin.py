@@ -38,11 +38,14 @@ class MarketingGroupEnsureTests:
             for codename in group.permissions.values_list("codename", flat=True)
             if not codename.startswith("view_")
         }
-        # Marketers type custom attributes and run the Mailchimp sync (spec api.md); ERP data stays read-only.
+        # Marketers type custom attributes, run the Mailchimp sync and manage content (spec api.md);
+        # ERP data stays read-only.
         assert writes == {
             "add_companyattributedefinition", "change_companyattributedefinition",
             "add_mailchimpsegmentsync", "change_mailchimpsegmentsync",
             "change_mailchimpmembererror", "change_mailchimpemailchangerequest",
+            *(f"{action}_{model}" for action in ("add", "change", "delete")
+              for model in ("contentblock", "menuitem", "categoryrestriction", "productrestriction")),
         }
         erp_models = {"company", "contact", "category", "product", "price", "order", "orderline", "importrun"}
         assert not {codename for codename in writes if codename.split("_", 1)[1] in erp_models}
