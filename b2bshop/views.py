@@ -1,10 +1,5 @@
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.generic import TemplateView
-
-
-class HomeView(TemplateView):
-    template_name = "home.html"
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,15 @@
+// Small speed-ups for buyers; every form also works without JavaScript.
+(function () {
+  "use strict";
+  // Changing the delivery date applies it at once (the Apply button stays for keyboard and no-JS users).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.requestSubmit ? select.form.requestSubmit() : select.form.submit(); });
+  });
+  // Pressing Enter in a quantity field of the cart updates the line without reaching for the mouse.
+  document.querySelectorAll("input[data-autosubmit-change]").forEach(function (input) {
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); input.form.requestSubmit ? input.form.requestSubmit() : input.form.submit(); }
+    });
+  });
+  document.documentElement.setAttribute("data-shop-js", "ready");
+})();
