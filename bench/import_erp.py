@@ -14,10 +14,8 @@ Targets (spec/performance.md): >= 50k lines/s and peak RSS < 1 GiB.
 """
 
 import argparse
-import json
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
@@ -27,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS_DIR = REPO / "bench" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import RESULTS_DIR, database_info, django_setup, peak_rss_mb, results_write  # noqa: E402
 TARGET_LINES_PER_S = 50_000
 TARGET_PEAK_RSS_MB = 1024
 _BLOCK_LINES = 100_000
@@ -36,17 +35,6 @@ _CHANNELS = np.array(["web", "phone", "email", "sales_rep", "edi", "fax"])
 _STATUSES = np.array(["shipped", "shipped", "shipped", "open", "cancelled"])
 
 
-def django_setup() -> None:
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "b2bshop.settings")
-        # The segment refresh an import enqueues runs in a worker, not inside the timed import.
-        os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
-        django.setup()
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -136,25 +124,12 @@ def _orders_write(
         order += orders
 
 
-def _database() -> dict[str, str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-        else:
-            cursor.execute("SELECT sqlite_version()")
-        version = cursor.fetchone()[0]
-    return {"vendor": connection.vendor, "version": str(version)}
 
 
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / 1024 if sys.platform != "darwin" else peak / 1024 / 1024, 1)
 
 
 def run(arguments: argparse.Namespace) -> dict[str, Any]:
-    django_setup()
+    django_setup(queue_tasks=True)
     from django.conf import settings
 
     from integrations.erp.services import erp_import_file
@@ -183,12 +158,12 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
             "lines": arguments.lines,
             "seconds": round(seconds, 2),
             "lines_per_s": round(arguments.lines / seconds),
-            "peak_rss_mb": _peak_rss_mb(),
+            "peak_rss_mb": peak_rss_mb(),
             "status": import_run.status,
             "created": import_run.created,
             "failed": import_run.failed,
             "chunk_rows": settings.ERP_IMPORT_CHUNK_ROWS,
-            "database": _database(),
+            "database": database_info(),
             "cpu_count": os.cpu_count(),
             "load_average_1m": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
             "python": platform.python_version(),
@@ -203,7 +178,7 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
                 "updated": again.updated,
                 "unchanged": again.unchanged,
             }
-            result["peak_rss_mb"] = _peak_rss_mb()
+            result["peak_rss_mb"] = peak_rss_mb()
     result["meets_targets"] = result["lines_per_s"] >= TARGET_LINES_PER_S and result["peak_rss_mb"] < TARGET_PEAK_RSS_MB
     return result
 
@@ -211,10 +186,7 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     arguments = _arguments(argv)
     result = run(arguments)
-    text = json.dumps(result, indent=2)
-    print(text)
-    arguments.results_dir.mkdir(parents=True, exist_ok=True)
-    (arguments.results_dir / "import_erp.json").write_text(text + "\n")
+    results_write(name="import_erp", result=result, results_dir=arguments.results_dir)
     return result
 
 

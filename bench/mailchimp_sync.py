@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -31,22 +30,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS_DIR = REPO / "bench" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import REPO, RESULTS_DIR, database_info, django_setup, peak_rss_mb, results_write  # noqa: E402
 TARGET_INITIAL_SECONDS = 60
 TARGET_PEAK_CONNECTIONS = 10
 BENCH_SLUG_PREFIX = "bench-mc-"
 
 
-def django_setup() -> None:
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "b2bshop.settings")
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -127,18 +118,8 @@ def _previous_runs_forget() -> None:
     MailchimpMember.objects.filter(email__endswith="@mcbench.example").delete()
 
 
-def _database() -> dict[str, str]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
-        version = cursor.fetchone()[0]
-    return {"vendor": connection.vendor, "version": str(version)}
 
 
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / 1024 if sys.platform != "darwin" else peak / 1024 / 1024, 1)
 
 
 class StandinProcess:
@@ -236,8 +217,8 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
         },
         "peak_concurrent_connections": peak,
         "audience_members": audience["members"],
-        "peak_rss_mb": _peak_rss_mb(),
-        "database": _database(),
+        "peak_rss_mb": peak_rss_mb(),
+        "database": database_info(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
     }
@@ -253,10 +234,7 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     arguments = _arguments(argv)
     result = run(arguments)
-    text = json.dumps(result, indent=2)
-    print(text)
-    arguments.results_dir.mkdir(parents=True, exist_ok=True)
-    (arguments.results_dir / "mailchimp_sync.json").write_text(text + "\n")
+    results_write(name="mailchimp_sync", result=result, results_dir=arguments.results_dir)
     return result
 
 

@@ -206,7 +206,7 @@ def segment_refresh(
         registry = registry or field_registry()
         if segment.is_active:
             query = Contact.objects.filter(compile_rule(validate_rule(segment.rule, registry=registry), registry=registry, now=now))
-            new_ids = set(query.values_list("pk", flat=True))
+            new_ids = set(query.order_by().values_list("pk", flat=True))  # no ORDER BY email: it misleads the planner
         else:
             new_ids = set()
         with transaction.atomic():
@@ -350,7 +350,7 @@ def contacts_segments_reevaluate(*, contact_ids: list[int], now: datetime.dateti
             )
             for segment in layer
         }
-        rows = Contact.objects.filter(pk__in=wanted).annotate(**annotations).values("pk", *annotations)
+        rows = Contact.objects.filter(pk__in=wanted).order_by().annotate(**annotations).values("pk", *annotations)
         matched = {(segment.pk, row["pk"]) for row in rows for segment in layer if row[f"s{segment.pk}"]}
         layer_ids = {segment.pk for segment in layer}
         stored = {pair for pair in current if pair[0] in layer_ids}
