@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -43,8 +45,20 @@ from orders.delivery_calendar import (
     no_delivery_moment_message,
 )
 from orders.models import Cart
-from orders.selectors import anonymous_delivery_profile, company_delivery_profile, shop_calendar_rules
+from orders.selectors import (
+    anonymous_delivery_profile,
+    company_delivery_profile,
+    shop_calendar_rules,
+)
 from orders.services import cart_moment_set
+from personalization.selectors import (
+    ANONYMOUS_VIEWER,
+    Viewer,
+    content_blocks_for,
+    hidden_category_ids,
+    viewer_for_user,
+    visible_products_filter,
+)
 
 SESSION_MOMENT_KEY = "shop_delivery_moment"
 PAGE_SIZE = 48
@@ -88,6 +102,23 @@ class ShopState:
     no_moment_message: str = ""
     cart: Cart | None = None
     choices: list[MomentChoice] = field(default_factory=list)
+    viewer: Viewer = ANONYMOUS_VIEWER
+
+    @cached_property
+    def hidden_categories(self) -> frozenset[int]:
+        """Categories hidden from this visitor's navigation, listings and URLs (one query per request)."""
+        return hidden_category_ids(segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated)
+
+    @property
+    def visible_products(self) -> Q:
+        """Segment assortments and hidden categories for this visitor (personalization)."""
+        return visible_products_filter(segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated)
+
+    def content_blocks(self, placement: str, **scope) -> list:
+        return content_blocks_for(
+            placement=placement, segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated,
+            now=self.now, **scope,
+        )
 
     @property
     def shows_prices(self) -> bool:
@@ -139,6 +170,7 @@ def shop_state(request: HttpRequest, *, now: datetime.datetime | None = None) ->
         else no_delivery_moment_message(calendar=calendar, profile=profile, language=language),
     )
     state.choices = [state.choice(candidate) for candidate in moments]
+    state.viewer = viewer_for_user(request.user)
     request._shop_state = state
     return state
 
@@ -151,11 +183,12 @@ class ShopPageMixin:
     def shop_render(self, template: str, context: dict | None = None, *, status: int = 200) -> HttpResponse:
         state = shop_state(self.request)
         cart_count = state.cart.lines.count() if state.cart else 0
+        hidden = state.hidden_categories
         base = {
             "shop": state,
             "selected": state.choice(state.moment) if state.moment else None,
             "cart_count": cart_count,
-            "categories": category_tree(),
+            "categories": [category for category in category_tree() if category.pk not in hidden],
         }
         return render(self.request, template, {**base, **(context or {})}, status=status)
 
@@ -169,7 +202,7 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 class ShopHomeView(ShopPageMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self.shop_render("shop/home.html")
+        return self.shop_render("shop/home.html", {"blocks": shop_state(request).content_blocks("home_hero")})
 
 
 class MomentSelectView(ShopPageMixin, View):
@@ -206,6 +239,7 @@ class MomentSelectView(ShopPageMixin, View):
 
 
 def _listing_context(request: HttpRequest, state: ShopState, products, *, include_unavailable: bool) -> dict:
+    products = products.filter(state.visible_products)
     queryset = shop_product_queryset(
         products=products,
         moment=state.moment,
@@ -238,13 +272,14 @@ class CategoryView(ShopPageMixin, View):
 
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         category = category_get(slug=slug)
-        if category is None:
-            raise Http404("No such category.")
         state = shop_state(request)
+        if category is None or category.pk in state.hidden_categories:
+            raise Http404("No such category.")
         context = _listing_context(
             request, state, category_products(category=category), include_unavailable=request.GET.get("all") == "1"
         )
-        return self.shop_render("shop/category.html", {"category": category, **context})
+        blocks = state.content_blocks("category_top", category=category)
+        return self.shop_render("shop/category.html", {"category": category, "blocks": blocks, **context})
 
 
 class SearchView(ShopPageMixin, View):
@@ -267,7 +302,7 @@ class ProductDetailView(ShopPageMixin, View):
     def get(self, request: HttpRequest, sku: str) -> HttpResponse:
         state = shop_state(request)
         products = shop_product_queryset(
-            products=Product.objects.filter(sku=sku),
+            products=Product.objects.filter(state.visible_products, sku=sku),
             moment=state.moment,
             calendar=state.calendar,
             now=state.now,
@@ -287,4 +322,7 @@ class ProductDetailView(ShopPageMixin, View):
             language=state.language,
         )[0]
         first = state.choice(row.availability.first_moment) if row.availability.first_moment else None
-        return self.shop_render("shop/product.html", {"row": row, "product": product, "first_choice": first})
+        blocks = state.content_blocks("product_detail", product=product, category=product.category)
+        return self.shop_render(
+            "shop/product.html", {"row": row, "product": product, "first_choice": first, "blocks": blocks}
+        )

@@ -19,6 +19,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Ids are reused after a rolled-back test: a cached value must not outlive its test."""
+    from django.core.cache import cache
+
+    yield
+    cache.delete_pattern("*") if hasattr(cache, "delete_pattern") else cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     """Uploaded files of a test go to a temporary folder; passwords hash fast."""
     settings.MEDIA_ROOT = tmp_path / "media"
