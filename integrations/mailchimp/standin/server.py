@@ -627,6 +627,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "MailchimpStandin/1.0"
+    # Buffered: the answer leaves only when the handler returns, after the call stopped counting as
+    # active. Unbuffered, a client could read the answer and send its next call before `_leave`, and
+    # the stand-in would count one connection too many.
+    wbufsize = -1
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         pass
