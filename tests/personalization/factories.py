@@ -10,6 +10,16 @@ from personalization.models import (
 from tests.catalog.factories import CategoryFactory, ProductFactory
 
 
+def _many_to_many(field: str) -> factory.PostGeneration:
+    """`Factory(<field>=[...])` sets that many-to-many relation after the row is created."""
+
+    def assign(instance, create, extracted, **kwargs):
+        if create and extracted:
+            getattr(instance, field).set(extracted)
+
+    return factory.PostGeneration(assign)
+
+
 class ContentBlockFactory(DjangoModelFactory):
     class Meta:
         model = ContentBlock
@@ -26,20 +36,9 @@ class ContentBlockFactory(DjangoModelFactory):
         inactive = factory.Trait(is_active=False)
         carousel = factory.Trait(kind=ContentBlock.Kind.PRODUCT_CAROUSEL, text="")
 
-    @factory.post_generation
-    def include_segments(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.include_segments.set(extracted)
-
-    @factory.post_generation
-    def exclude_segments(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.exclude_segments.set(extracted)
-
-    @factory.post_generation
-    def products(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.products.set(extracted)
+    include_segments = _many_to_many("include_segments")
+    exclude_segments = _many_to_many("exclude_segments")
+    products = _many_to_many("products")
 
 
 class MenuItemFactory(DjangoModelFactory):
@@ -55,15 +54,8 @@ class MenuItemFactory(DjangoModelFactory):
         logged_in_only = factory.Trait(visibility=MenuItem.Visibility.LOGGED_IN)
         for_segments = factory.Trait(visibility=MenuItem.Visibility.SEGMENTS)
 
-    @factory.post_generation
-    def include_segments(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.include_segments.set(extracted)
-
-    @factory.post_generation
-    def exclude_segments(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.exclude_segments.set(extracted)
+    include_segments = _many_to_many("include_segments")
+    exclude_segments = _many_to_many("exclude_segments")
 
 
 class CategoryRestrictionFactory(DjangoModelFactory):
@@ -73,15 +65,8 @@ class CategoryRestrictionFactory(DjangoModelFactory):
 
     category = factory.SubFactory(CategoryFactory)
 
-    @factory.post_generation
-    def include_segments(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.include_segments.set(extracted)
-
-    @factory.post_generation
-    def exclude_segments(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.exclude_segments.set(extracted)
+    include_segments = _many_to_many("include_segments")
+    exclude_segments = _many_to_many("exclude_segments")
 
 
 class ProductRestrictionFactory(DjangoModelFactory):
@@ -91,12 +76,5 @@ class ProductRestrictionFactory(DjangoModelFactory):
 
     product = factory.SubFactory(ProductFactory)
 
-    @factory.post_generation
-    def include_segments(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.include_segments.set(extracted)
-
-    @factory.post_generation
-    def exclude_segments(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.exclude_segments.set(extracted)
+    include_segments = _many_to_many("include_segments")
+    exclude_segments = _many_to_many("exclude_segments")
