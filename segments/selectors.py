@@ -73,14 +73,20 @@ def contact_segment_list(*, contact_id: int) -> QuerySet[Segment]:
     return Segment.objects.filter(memberships__contact_id=contact_id).order_by("name")
 
 
-def segments_in_dependency_order(segments: Iterable[Segment] | None = None) -> list[Segment]:
+def segment_dependencies() -> dict[int, frozenset[int]]:
+    """Segment id -> ids of the segments its rule refers to (segment.member_of), one query."""
+    edges: dict[int, set[int]] = {}
+    for source, target in Segment.depends_on.through.objects.values_list("from_segment_id", "to_segment_id"):
+        edges.setdefault(source, set()).add(target)
+    return {source: frozenset(targets) for source, targets in edges.items()}
+
+
+def segments_in_dependency_order(
+    segments: Iterable[Segment] | None = None, *, dependencies: dict[int, frozenset[int]] | None = None
+) -> list[Segment]:
     """Active segments, each after the segments its rule refers to (the graph is kept acyclic)."""
     chosen = list(segments) if segments is not None else list(Segment.objects.filter(is_active=True))
-    edges = dict.fromkeys((segment.pk for segment in chosen), ())
-    for segment_id, dependency_id in Segment.depends_on.through.objects.filter(
-        from_segment_id__in=edges
-    ).values_list("from_segment_id", "to_segment_id"):
-        edges[segment_id] = (*edges[segment_id], dependency_id)
+    edges = dependencies if dependencies is not None else segment_dependencies()
     by_id = {segment.pk: segment for segment in chosen}
     ordered: list[Segment] = []
     done: set[int] = set()
@@ -89,7 +95,7 @@ def segments_in_dependency_order(segments: Iterable[Segment] | None = None) -> l
         if segment_id in done or segment_id not in by_id:
             return
         done.add(segment_id)
-        for dependency_id in edges.get(segment_id, ()):
+        for dependency_id in sorted(edges.get(segment_id, ())):
             visit(dependency_id)
         ordered.append(by_id[segment_id])
 

@@ -22,7 +22,12 @@ from segments.compiler import compile_rule
 from segments.fields import FieldRegistry
 from segments.models import MembershipEvent, RefreshRun, Segment, SegmentMembership
 from segments.rules import RuleNode, referenced_segment_slugs
-from segments.selectors import contact_segments_cache_clear, field_registry, segments_in_dependency_order
+from segments.selectors import (
+    contact_segments_cache_clear,
+    field_registry,
+    segment_dependencies,
+    segments_in_dependency_order,
+)
 from segments.validation import RuleValidationError, validate_rule
 from segments.value import company_values_ensure_current, company_values_refresh
 
@@ -101,10 +106,7 @@ def segment_rule_check(*, rule: Any, registry: FieldRegistry | None = None, own_
 
 def _dependency_cycle(segment: Segment, dependency_ids: set[int]) -> list[str] | None:
     """The slugs of a cycle the new dependencies would close, if any."""
-    edges: dict[int, set[int]] = {}
-    for source, target in Segment.depends_on.through.objects.values_list("from_segment_id", "to_segment_id"):
-        edges.setdefault(source, set()).add(target)
-    edges[segment.pk] = dependency_ids
+    edges: dict[int, frozenset[int] | set[int]] = {**segment_dependencies(), segment.pk: dependency_ids}
     path: list[int] = []
 
     def reaches_segment(node: int, seen: set[int]) -> bool:
@@ -295,27 +297,25 @@ def segments_refresh_all(
 ) -> list[RefreshResult]:
     """Refresh active segments in dependency order, after recomputing customer value once."""
     now = now or timezone.now()
-    segments = segments_in_dependency_order()
+    dependencies = segment_dependencies()
+    segments = segments_in_dependency_order(dependencies=dependencies)
     if not segments:
         return []  # customer value is computed for segments; none are active
     company_values_refresh(now=now)
     registry = field_registry()
     if only_dirty:
-        segments = _dirty_and_dependents(segments)
+        segments = _dirty_and_dependents(segments, dependencies=dependencies)
     return [
         segment_refresh(segment_id=segment.pk, now=now, trigger=trigger, registry=registry, values_current=True)
         for segment in segments
     ]
 
 
-def _dirty_and_dependents(ordered: list[Segment]) -> list[Segment]:
+def _dirty_and_dependents(ordered: list[Segment], *, dependencies: dict[int, frozenset[int]]) -> list[Segment]:
     """The dirty segments and every segment that (transitively) refers to one, in dependency order."""
-    dependencies: dict[int, set[int]] = {}
-    for source, target in Segment.depends_on.through.objects.values_list("from_segment_id", "to_segment_id"):
-        dependencies.setdefault(source, set()).add(target)
     needed = {segment.pk for segment in ordered if segment.is_dirty}
     for segment in ordered:  # dependencies come first, so one pass reaches every dependent
-        if dependencies.get(segment.pk, set()) & needed:
+        if dependencies.get(segment.pk, frozenset()) & needed:
             needed.add(segment.pk)
     return [segment for segment in ordered if segment.pk in needed]
 
@@ -342,7 +342,9 @@ def contacts_segments_reevaluate(*, contact_ids: list[int], now: datetime.dateti
     current = set(SegmentMembership.objects.filter(contact_id__in=wanted).values_list("segment_id", "contact_id"))
     joined: set[tuple[int, int]] = set()
     left: set[tuple[int, int]] = set()
-    for layer in _dependency_layers(segments_in_dependency_order()):
+    dependencies = segment_dependencies()
+    ordered = segments_in_dependency_order(dependencies=dependencies)
+    for layer in _dependency_layers(ordered, dependencies=dependencies):
         annotations = {
             f"s{segment.pk}": ExpressionWrapper(
                 compile_rule(validate_rule(segment.rule, registry=registry), registry=registry, now=now),
@@ -381,18 +383,14 @@ def _pairs_apply(*, joined: set[tuple[int, int]], left: set[tuple[int, int]], no
         Segment.objects.filter(pk=segment_id).update(member_count=F("member_count") + delta)
 
 
-def _dependency_layers(ordered: list[Segment]) -> list[list[Segment]]:
+def _dependency_layers(ordered: list[Segment], *, dependencies: dict[int, frozenset[int]]) -> list[list[Segment]]:
     """Group segments so that each only depends on segments of earlier layers."""
     if not ordered:
         return []
-    depends = dict.fromkeys((segment.pk for segment in ordered), ())
-    for source, target in Segment.depends_on.through.objects.filter(from_segment_id__in=depends).values_list(
-        "from_segment_id", "to_segment_id"
-    ):
-        depends[source] = (*depends[source], target)
     layer_of: dict[int, int] = {}
     for segment in ordered:  # dependencies come first in `ordered`
-        layer_of[segment.pk] = 1 + max((layer_of.get(target, -1) for target in depends[segment.pk]), default=-1)
+        targets = dependencies.get(segment.pk, frozenset())
+        layer_of[segment.pk] = 1 + max((layer_of.get(target, -1) for target in targets), default=-1)
     layers: list[list[Segment]] = [[] for _ in range(max(layer_of.values()) + 1)]
     for segment in ordered:
         layers[layer_of[segment.pk]].append(segment)
