@@ -7,7 +7,6 @@ import datetime
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,17 +27,12 @@ from orders.delivery_calendar import (
 from orders.delivery_calendar import local_today as delivery_local_today
 from orders.models import Cart, CartLine, Order, OrderLine
 from orders.selectors import company_delivery_profile, shop_calendar_rules
+from segments.services import contacts_reevaluate_enqueue
 from segments.windows import local_today
 
 
 class CartQuantityError(ApplicationError):
     pass
-
-
-def contacts_reevaluate_on_commit(contact_ids: list[int]) -> None:
-    from segments.tasks import contacts_reevaluate_task
-
-    transaction.on_commit(partial(contacts_reevaluate_task.delay, contact_ids=sorted(set(contact_ids))))
 
 
 def cart_open_get_or_create(*, contact: Contact) -> Cart:
@@ -79,7 +73,7 @@ def cart_line_set(
     if new_quantity == 0:
         if line:
             line.delete()
-        contacts_reevaluate_on_commit([contact.pk])
+        contacts_reevaluate_enqueue(contact_ids=[contact.pk])
         return CartLineChange(line=None, quantity=0, removed=True)
     if new_quantity < product.min_order_quantity:
         raise CartQuantityError(
@@ -97,14 +91,14 @@ def cart_line_set(
         line.quantity, line.unit_price = new_quantity, price
         line.save(update_fields=["quantity", "unit_price", "added_at", "updated_at"])
     Cart.objects.filter(pk=cart.pk).update(updated_at=now)
-    contacts_reevaluate_on_commit([contact.pk])
+    contacts_reevaluate_enqueue(contact_ids=[contact.pk])
     return CartLineChange(line=line, quantity=new_quantity, removed=False)
 
 
 @transaction.atomic
 def cart_clear(*, contact: Contact) -> None:
     CartLine.objects.filter(cart__contact=contact, cart__status=Cart.Status.OPEN).delete()
-    contacts_reevaluate_on_commit([contact.pk])
+    contacts_reevaluate_enqueue(contact_ids=[contact.pk])
 
 
 # --- Delivery moment, checkout and reorder (spec/delivery.md "Cart and checkout") ---------------------------
@@ -306,7 +300,7 @@ def order_place(
         cart.status = Cart.Status.ORDERED
         cart.save(update_fields=["status", "updated_at"])
         company_contact_ids = list(Contact.objects.filter(company_id=contact.company_id).values_list("pk", flat=True))
-        contacts_reevaluate_on_commit([contact.pk, *company_contact_ids])
+        contacts_reevaluate_enqueue(contact_ids=[contact.pk, *company_contact_ids])
     return order
 
 

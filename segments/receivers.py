@@ -18,6 +18,6 @@ def on_user_logged_in(sender, request, user, **kwargs) -> None:
     """A login changes contact.last_login: re-evaluate the contact after commit."""
     if getattr(user, "company_id", None) is None:
         return  # staff are never segment members
-    from segments.tasks import contacts_reevaluate_task
+    from segments.services import contacts_reevaluate_enqueue
 
-    transaction.on_commit(partial(contacts_reevaluate_task.delay, contact_ids=[user.pk]))
+    contacts_reevaluate_enqueue(contact_ids=[user.pk])

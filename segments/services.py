@@ -330,6 +330,13 @@ class ContactEvaluation:
     left: frozenset[tuple[int, int]]
 
 
+def contacts_reevaluate_enqueue(*, contact_ids: list[int]) -> None:
+    """After commit, re-evaluate these contacts against every segment (a login, cart change or order)."""
+    from segments.tasks import contacts_reevaluate_task
+
+    transaction.on_commit(partial(contacts_reevaluate_task.delay, contact_ids=sorted(set(contact_ids))))
+
+
 def contacts_segments_reevaluate(*, contact_ids: list[int], now: datetime.datetime | None = None) -> ContactEvaluation:
     """Re-evaluate a few contacts (one, or a company's) against every active segment, right now.
 
