@@ -231,6 +231,10 @@ class ContactAdmin(ErpManagedAdmin):
     )
     readonly_fields = ("has_password", "last_login", "date_joined")
 
+    def view_on_site(self, obj: Contact) -> str:
+        """The change page's "View on site" button: the shop's read-only preview as this contact."""
+        return f"{reverse('shop-preview')}?contact={obj.pk}"
+
     @admin.display(description="Name", ordering="last_name")
     def contact_name(self, obj: Contact) -> str:
         return obj.full_name

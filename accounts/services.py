@@ -37,6 +37,18 @@ MARKETING_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("personalization", "menuitem"): ("view", "add", "change", "delete"),
     ("personalization", "categoryrestriction"): ("view", "add", "change", "delete"),
     ("personalization", "productrestriction"): ("view", "add", "change", "delete"),
+    # Segment offers (docs/offers.md): marketers run promotions, shipping and payment rules.
+    ("orders", "promotion"): ("view", "add", "change", "delete"),
+    ("orders", "promotiontier"): ("view", "add", "change", "delete"),
+    ("orders", "promotionredemption"): ("view",),
+    ("orders", "shippingrule"): ("view", "add", "change", "delete"),
+    ("orders", "shippingband"): ("view", "add", "change", "delete"),
+    ("orders", "productshippingweight"): ("view", "add", "change", "delete"),
+    ("orders", "paymentmethodrule"): ("view", "add", "change", "delete"),
+    ("orders", "orderpricing"): ("view",),
+    ("orders", "orderadjustment"): ("view",),
+    # The insight's cost per order channel (docs/insight.md): kept by marketers.
+    ("orders", "channelcost"): ("view", "add", "change", "delete"),
 }
 # The apps whose permissions `marketing_group_ensure` decides; others (segments) add their
 # own permissions to the group and keep them.

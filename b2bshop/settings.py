@@ -5,20 +5,29 @@ executed eagerly in-process, a local-memory cache and the local Mailchimp stand-
 Every variable is listed in `.env.example`; environments differ only in values.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=True)
-# A fixed key is acceptable only for the embedded demo; production must set one.
-SECRET_KEY = env.str("SECRET_KEY") if not DEBUG else env.str(
-    "SECRET_KEY", default="embedded-demo-only-not-a-secret"
-)
+# Deploy mode is DEBUG=false: secrets only from the environment, HTTPS only (docs/reliability.md).
+EMBEDDED_DEMO_SECRET_KEY = "embedded-demo-only-not-a-secret"
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default=EMBEDDED_DEMO_SECRET_KEY)
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY or SECRET_KEY == EMBEDDED_DEMO_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "Set the SECRET_KEY environment variable to a long random value: DEBUG=false is deploy mode."
+        )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -34,6 +43,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "b2bshop",
     "accounts",
     "catalog",
@@ -52,6 +64,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -86,6 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Axes first: it refuses a locked-out account or address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    # ModelBackend that loads a logged-in contact with its company in one query (the shop needs both).
+    "accounts.backends.ShopUserBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -109,6 +130,75 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# ------------------------------------------------------------------ security
+# Deploy mode (DEBUG=false) passes `manage.py check --deploy` without warnings; every
+# value can be overridden from the environment. Embedded mode keeps plain HTTP.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# Behind a TLS-terminating proxy that sets the header (and strips it from clients), e.g.
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https. Unset: requests are HTTPS only when they arrive as HTTPS.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https.")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache and written through to the database: no session query on a
+# cache hit, and the database still holds them when the cache is down or flushed.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp 4) for every page: shop, admin, API docs. Scripts and
+# styles come from the shop's own static files; an inline <script>/<style> needs the
+# request's nonce (`{{ request.csp_nonce }}`); style="" and on*="" attributes are refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # data: for the small SVG icons of the admin and the API docs' stylesheets.
+        "img-src": [SELF, "data:", *env.list("CSP_IMG_SRC", default=[])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Login rate limits (django-axes, accounts/login_limits.py): a failed login counts against the
+# account (the email, case-insensitive) and against the client address; either reaching its
+# limit within the cool-off locks further logins for it until the cool-off has passed.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+# Proxies in front of the app that append to X-Forwarded-For (0: the address is REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_HANDLER = "accounts.login_limits.AccountOrAddressHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.login_limits.login_account_key"
+AXES_CLIENT_IP_CALLABLE = "accounts.login_limits.login_client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.login_limits.login_locked_response"
+AXES_VERBOSE = False
+
+# Uploads (content block banners, product images): real images of these formats, at most this size.
+UPLOAD_IMAGE_MAX_BYTES = env.int("UPLOAD_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=40_000_000)
 
 # Cache: local memory in the embedded mode, Redis when REDIS_URL is set.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -173,7 +263,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "b2bshop.api.schema.ErrorDocumentingAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "b2bshop.api.exception_handler.api_exception_handler",
@@ -184,9 +274,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Segmentation-driven B2B webshop: ERP import, segments, shop and marketing integrations.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API docs page loads Swagger UI from the shop's own static files (no CDN, CSP 'self').
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         "ImportRunStatusEnum": "integrations.models.ImportRun.Status",
         "MailchimpSyncRunStatusEnum": "integrations.models.MailchimpSyncRun.Status",
+        "PromotionKindEnum": "orders.offer_models.Promotion.Kind",
+        "ShippingRuleKindEnum": "orders.offer_models.ShippingRule.Kind",
     },
 }
 
@@ -207,5 +303,10 @@ CELERY_BEAT_SCHEDULE = {
     "mailchimp-full-reconcile": {
         "task": "integrations.mailchimp_full_reconcile",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Tasks that could not be queued while the broker was down (b2bshop.outbox).
+    "outbox-flush": {
+        "task": "b2bshop.outbox_flush",
+        "schedule": 60,
     },
 }

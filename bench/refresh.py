@@ -4,7 +4,8 @@ On the configured database (DATABASE_URL; run it against PostgreSQL), in one run
 
 (a) engine: the segments of bench/segments.json are created or updated with
     `segment_save(refresh=False)`, then refreshed the way `segments_refresh_all`
-    does it (customer value once, then every segment in dependency order),
+    does it (customer value once, the run's shared sales and cart statistics once,
+    then every segment in dependency order),
     restricted to them; then a second refresh with no data change, counting the
     membership rows and events it writes (must be 0);
 (b) naive: per contact, load the contact with its company, orders, lines and cart
@@ -37,11 +38,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import REPO, RESULTS_DIR, database_info, django_setup, machine_info, results_write  # noqa: E402
+
 TARGET_FULL_REFRESH_S = 5.0
 TARGET_FLOOR_RATIO = 2.0
 TARGET_NAIVE_SPEEDUP = 100.0
-
-
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -87,25 +87,30 @@ def segments_ensure(definitions: list[dict[str, Any]]) -> list:
 
 
 def engine_refresh(segments: list, now) -> dict[str, Any]:
-    """`segments_refresh_all`, restricted to the benchmark segments: values once, then each in dependency order."""
+    """`segments_refresh_all`, restricted to the benchmark segments.
+
+    Customer value once, the run's shared statistics once, then each segment in
+    dependency order (`segments_refresh_ordered`), each part timed.
+    """
     from segments.selectors import field_registry, segments_in_dependency_order
-    from segments.services import segment_refresh
+    from segments.services import segments_refresh_ordered, segments_statistics_prepare
     from segments.value import company_values_refresh
 
     started = time.perf_counter()
-    company_values_refresh(now=now)
+    values = company_values_refresh(now=now)
     values_s = time.perf_counter() - started
     registry = field_registry()
-    per_segment = {}
-    results = []
-    for segment in segments_in_dependency_order(segments):
-        segment_started = time.perf_counter()
-        results.append(segment_refresh(segment_id=segment.pk, now=now, registry=registry, values_current=True))
-        per_segment[segment.slug] = round(time.perf_counter() - segment_started, 3)
+    ordered = segments_in_dependency_order(segments)
+    statistics = segments_statistics_prepare(segments=ordered, now=now, registry=registry)
+    statistics_s = time.perf_counter() - started - values_s
+    results = segments_refresh_ordered(segments=ordered, now=now, registry=registry, statistics=statistics)
     total = time.perf_counter() - started
     return {
         "seconds": round(total, 3), "customer_value_seconds": round(values_s, 3),
-        "segments_seconds": round(total - values_s, 3), "per_segment_seconds": per_segment,
+        "customer_value_rows_written": values.rows_written,
+        "statistics_seconds": round(statistics_s, 3),
+        "segments_seconds": round(total - values_s - statistics_s, 3),
+        "per_segment_seconds": {segment.slug: round(result.seconds, 3) for segment, result in zip(ordered, results, strict=True)},
         "joined": sum(result.joined for result in results), "left": sum(result.left for result in results),
     }
 
@@ -166,6 +171,7 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
     after = _membership_counts(segment_ids)
     no_change = {
         "seconds": again["seconds"], "joined": again["joined"], "left": again["left"],
+        "customer_value_rows_written": again["customer_value_rows_written"],
         "membership_rows_before": before["memberships"], "membership_rows_after": after["memberships"],
         "events_before": before["events"], "events_after": after["events"],
         "rows_written": again["joined"] + again["left"] + (after["events"] - before["events"]),

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 
+from b2bshop.uploads import validate_image_upload
 from b2bshop.weekdays import validate_weekdays
 
 # A stand-in for "no start date" so that open-ended prices take part in uniqueness.
@@ -72,7 +73,10 @@ class Product(models.Model):
     list_price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     unit = models.CharField(max_length=32, default=Unit.PIECE)
     description = models.TextField(blank=True)
-    image = models.ImageField(upload_to="products/", blank=True)
+    image = models.ImageField(
+        upload_to="products/", blank=True, validators=[validate_image_upload],
+        help_text="JPEG, PNG, GIF or WebP, within the upload size limit.",
+    )
     available_from = models.DateField(null=True, blank=True, help_text="First delivery date; empty: always.")
     available_until = models.DateField(null=True, blank=True, help_text="Last delivery date; empty: open end.")
     available_weekdays = models.CharField(

@@ -15,7 +15,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -51,13 +51,17 @@ from orders.selectors import (
     shop_calendar_rules,
 )
 from orders.services import cart_moment_set
+from personalization.models import ContentBlock
+from personalization.preview import request_viewer
 from personalization.selectors import (
     ANONYMOUS_VIEWER,
+    Assortment,
+    MenuNode,
     Viewer,
+    content_block_product_list,
     content_blocks_for,
-    hidden_category_ids,
-    viewer_for_user,
-    visible_products_filter,
+    menu_for,
+    visitor_assortment,
 )
 
 SESSION_MOMENT_KEY = "shop_delivery_moment"
@@ -105,20 +109,45 @@ class ShopState:
     viewer: Viewer = ANONYMOUS_VIEWER
 
     @cached_property
+    def assortment(self) -> Assortment:
+        """Categories and products hidden from this visitor, as ids (one query per request)."""
+        return visitor_assortment(segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated)
+
+    @property
     def hidden_categories(self) -> frozenset[int]:
-        """Categories hidden from this visitor's navigation, listings and URLs (one query per request)."""
-        return hidden_category_ids(segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated)
+        """Categories hidden from this visitor's navigation, listings and URLs."""
+        return self.assortment.hidden_category_ids
 
     @property
     def visible_products(self) -> Q:
-        """Segment assortments and hidden categories for this visitor (personalization)."""
-        return visible_products_filter(segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated)
+        """Segment assortments and hidden categories for this visitor (personalization), from the loaded ids."""
+        return self.assortment.products_filter()
 
-    def content_blocks(self, placement: str, **scope) -> list:
-        return content_blocks_for(
+    @cached_property
+    def menu(self) -> list[MenuNode]:
+        """The marketer-defined navigation for this visitor (one query; hidden categories already removed)."""
+        return menu_for(
+            segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated,
+            hidden_category_ids=self.hidden_categories,
+        )
+
+    def content_blocks(self, placement: str, **scope) -> list[ContentBlock]:
+        """The visitor's blocks for a placement; a carousel gets its visible products as `carousel_products`."""
+        blocks = content_blocks_for(
             placement=placement, segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated,
             now=self.now, **scope,
         )
+        for block in blocks:
+            if block.kind == ContentBlock.Kind.PRODUCT_CAROUSEL:
+                block.carousel_products = content_block_product_list(
+                    block=block, segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated
+                )
+        return blocks
+
+    @property
+    def is_preview(self) -> bool:
+        """A marketer's read-only "view as" preview: show the banner, refuse every write."""
+        return self.viewer.is_preview
 
     @property
     def shows_prices(self) -> bool:
@@ -140,19 +169,40 @@ def request_contact(request: HttpRequest) -> Contact | None:
     return None
 
 
+def preview_contact(viewer: Viewer) -> Contact | None:
+    """In a "view as contact Y" preview: that contact (read only; never logged in, never written)."""
+    if not viewer.is_preview or viewer.contact_id is None:
+        return None
+    return Contact.objects.select_related("company").filter(pk=viewer.contact_id).first()
+
+
 def shop_state(request: HttpRequest, *, now: datetime.datetime | None = None) -> ShopState:
+    """Who buys, for which moment, in which language; built once per request.
+
+    In a marketer's preview nobody buys (`contact` is None, so no page offers a write);
+    previewing a contact shows that contact's company moments, prices and open cart, read only.
+    """
     if hasattr(request, "_shop_state"):
         return request._shop_state
     now = now or timezone.now()
-    contact = request_contact(request)
-    company = contact.company if contact else None
-    language = buyer_language(contact.language if contact else get_language())
+    viewer = request_viewer(request)
+    previewed = preview_contact(viewer)
+    contact = None if viewer.is_preview else request_contact(request)
+    buyer = previewed or contact
+    company = buyer.company if buyer else None
+    language = buyer_language(buyer.language if buyer else get_language())
     calendar = shop_calendar_rules()
     profile = company_delivery_profile(company) if company else anonymous_delivery_profile()
     moments = delivery_moments(calendar=calendar, profile=profile, now=now)
-    cart = Cart.objects.filter(contact=contact, status=Cart.Status.OPEN).first() if contact else None
+    # The header's line count comes with the cart (`line_count`), not as a query of its own.
+    cart = (
+        Cart.objects.filter(contact=buyer, status=Cart.Status.OPEN).annotate(line_count=Count("lines")).first()
+        if buyer
+        else None
+    )
     candidates = []
-    if cart is not None and cart.departure_date and cart.delivery_date:
+    # A preview reads the contact's cart but browses by the marketer's own choice of moment.
+    if cart is not None and cart.departure_date and cart.delivery_date and not viewer.is_preview:
         candidates.append(DeliveryMoment(departure_date=cart.departure_date, delivery_date=cart.delivery_date))
     candidates.append(moment_parse(request.session.get(SESSION_MOMENT_KEY)))
     moment = next((candidate for candidate in candidates if candidate in moments), moments[0] if moments else None)
@@ -170,9 +220,18 @@ def shop_state(request: HttpRequest, *, now: datetime.datetime | None = None) ->
         else no_delivery_moment_message(calendar=calendar, profile=profile, language=language),
     )
     state.choices = [state.choice(candidate) for candidate in moments]
-    state.viewer = viewer_for_user(request.user)
+    state.viewer = viewer
     request._shop_state = state
     return state
+
+
+def cart_line_count(request: HttpRequest, cart: Cart | None) -> int:
+    """The header badge: the count loaded with the cart, unless this request may have changed the lines since."""
+    if cart is None:
+        return 0
+    if request.method in ("GET", "HEAD") and hasattr(cart, "line_count"):
+        return cart.line_count
+    return cart.lines.count()
 
 
 class ShopPageMixin:
@@ -182,13 +241,14 @@ class ShopPageMixin:
 
     def shop_render(self, template: str, context: dict | None = None, *, status: int = 200) -> HttpResponse:
         state = shop_state(self.request)
-        cart_count = state.cart.lines.count() if state.cart else 0
+        cart_count = cart_line_count(self.request, state.cart)
         hidden = state.hidden_categories
         base = {
             "shop": state,
             "selected": state.choice(state.moment) if state.moment else None,
             "cart_count": cart_count,
             "categories": [category for category in category_tree() if category.pk not in hidden],
+            "menu": state.menu,
         }
         return render(self.request, template, {**base, **(context or {})}, status=status)
 
@@ -279,7 +339,10 @@ class CategoryView(ShopPageMixin, View):
             request, state, category_products(category=category), include_unavailable=request.GET.get("all") == "1"
         )
         blocks = state.content_blocks("category_top", category=category)
-        return self.shop_render("shop/category.html", {"category": category, "blocks": blocks, **context})
+        list_blocks = state.content_blocks("product_list", category=category)
+        return self.shop_render(
+            "shop/category.html", {"category": category, "blocks": blocks, "list_blocks": list_blocks, **context}
+        )
 
 
 class SearchView(ShopPageMixin, View):
@@ -295,6 +358,7 @@ class SearchView(ShopPageMixin, View):
             )
         elif query:
             context["too_short"] = True
+        context["list_blocks"] = shop_state(request).content_blocks("product_list")
         return self.shop_render("shop/search.html", context)
 
 

@@ -19,6 +19,7 @@ from integrations.mailchimp.consent import SkipReason
 from integrations.mailchimp.selectors import mailchimp_sync_run_chunk_counts
 from integrations.mailchimp.services import (
     mailchimp_member_errors_retry,
+    mailchimp_segment_sync_delete,
     mailchimp_segment_sync_save,
     mailchimp_segment_syncs_enqueue,
 )
@@ -95,6 +96,13 @@ class MailchimpSegmentSyncAdmin(admin.ModelAdmin):
             setattr(obj, model_field.attname, getattr(saved, model_field.attname))
         obj._state.adding = False
         obj._state.db = saved._state.db
+
+    def delete_model(self, request: HttpRequest, obj: MailchimpSegmentSync) -> None:
+        mailchimp_segment_sync_delete(sync=obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MailchimpSegmentSync]) -> None:
+        for sync in queryset.select_related("segment"):
+            mailchimp_segment_sync_delete(sync=sync, user=request.user)
 
     @admin.action(description="Sync now (changes since the last sync)", permissions=["change"])
     def sync_now(self, request: HttpRequest, queryset: QuerySet[MailchimpSegmentSync]) -> None:

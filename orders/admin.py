@@ -9,6 +9,7 @@ from django.utils import timezone
 from integrations.admin import ErpManagedAdmin
 from integrations.models import ImportRun
 from orders.models import Cart, CartLine, Order, OrderLine
+from orders.offer_models import OrderAdjustment, OrderPricing
 
 CENTS = Decimal("0.01")
 
@@ -40,6 +41,47 @@ class OrderLineInline(ViewOnlyInline):
         return super().get_queryset(request).select_related("product")
 
 
+class OrderPricingInline(admin.StackedInline):
+    """What a web order was charged and why (segment offers), stored at placement; read-only."""
+
+    model = OrderPricing
+    extra = 0
+    can_delete = False
+    verbose_name = verbose_name_plural = "Pricing (stored at placement)"
+    fields = (
+        ("subtotal_amount", "discount_amount", "goods_amount"), ("shipping_amount", "total_amount"),
+        ("shipping_rule", "shipping_label"), ("payment_method", "coupon_code"), ("quote_version", "segment_ids"),
+    )
+    readonly_fields = (
+        "subtotal_amount", "discount_amount", "goods_amount", "shipping_amount", "total_amount", "shipping_rule",
+        "shipping_label", "payment_method", "coupon_code", "quote_version", "segment_ids",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderPricing]:
+        return super().get_queryset(request).select_related("shipping_rule")
+
+
+class OrderAdjustmentInline(ViewOnlyInline):
+    """Promotion savings per order line (negative) and the shipping cost (positive), as stored at placement."""
+
+    model = OrderAdjustment
+    verbose_name_plural = "Adjustments (stored at placement)"
+    fields = ("kind", "line_no", "label", "promotion", "amount")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderAdjustment]:
+        return super().get_queryset(request).select_related("promotion")
+
+
 class CartLineInline(ViewOnlyInline):
     model = CartLine
     fields = ("product", "quantity", "unit_price", "line_total", "added_at", "updated_at")
@@ -69,7 +111,7 @@ class OrderAdmin(ErpManagedAdmin):
         "order_number", "company", "contact", "channel", "status", "ordered_at", "departure_date", "delivery_date",
         "total_amount", "created_at", "updated_at",
     )
-    inlines = (OrderLineInline,)
+    inlines = (OrderLineInline, OrderPricingInline, OrderAdjustmentInline)
 
     def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False
@@ -133,3 +175,6 @@ class CartAdmin(admin.ModelAdmin):
     def value(self, obj: Cart) -> Decimal:
         return (obj.value_total or Decimal(0)).quantize(CENTS)
 from orders import admin_calendar  # noqa: E402,F401  (registers the shop calendar admin)
+from orders import admin_channel_costs  # noqa: E402,F401  (registers the channel cost admin)
+from orders.offers import admin as offers_admin  # noqa: E402,F401  (registers the segment offers admin)
+from orders import admin_order_lists  # noqa: E402,F401  (registers the order lists admin)

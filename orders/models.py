@@ -3,6 +3,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from b2bshop.weekdays import format_weekdays, validate_weekdays
 from orders.delivery_calendar import DEFAULT_CUT_OFF, DEFAULT_HORIZON_DAYS, DEFAULT_WORKING_WEEKDAYS
@@ -196,3 +197,82 @@ class CutOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.time:%H:%M}"
+
+
+# --- Order lists (favourites): docs/self-service.md ---------------------------------------------------------
+
+
+class OrderList(models.Model):
+    """A named list of products with default quantities, shared by all contacts of one company.
+
+    Each company has at most one default list ("Favourites"); the order list services create it on first use.
+    """
+
+    DEFAULT_NAME = "Favourites"
+
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="order_lists")
+    name = models.CharField(max_length=80)
+    is_default = models.BooleanField(default=False, help_text="The company's Favourites list; cannot be renamed or deleted.")
+    created_by = models.ForeignKey(
+        "accounts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "company", name="order_list_unique_name_per_company"),
+            models.UniqueConstraint(
+                fields=["company"], condition=Q(is_default=True), name="order_list_one_default_per_company"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="order_list_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company_id})"
+
+
+class OrderListItem(models.Model):
+    """A product on an order list with the quantity to order by default."""
+
+    order_list = models.ForeignKey(OrderList, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="order_list_items")
+    quantity = models.PositiveIntegerField()
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order_list", "product"], name="order_list_item_one_per_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_list_item_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}"
+
+
+# --- What an order costs to handle, per channel (the marketer insight's cost per order) ---
+
+
+class ChannelCost(models.Model):
+    """The handling cost of one order placed through a channel (web, phone, email, ...), kept in the admin."""
+
+    channel = models.CharField(max_length=16, choices=Order.Channel.choices, unique=True)
+    cost_per_order = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(0)],
+        help_text="EUR per order: order entry, checks and handling (excl. shipping).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "channel cost"
+        ordering = ["channel"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cost_per_order__gte=0), name="channel_cost_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.cost_per_order} per order"
+
+
+from orders.offer_models import *  # noqa: E402,F401,F403  (segment offers: promotions, shipping, payment; docs/offers.md)

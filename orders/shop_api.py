@@ -1,4 +1,4 @@
-"""Buyer API (spec/api.md): delivery moments and the assortment for a moment.
+"""Buyer API (spec/api.md): delivery moments, the assortment for a moment, content blocks.
 
 Buyers (contacts) get their company's moments and their prices; anonymous visitors get
 the shop's generic moments and no prices. Staff users without a company are treated as
@@ -25,6 +25,15 @@ from catalog.selectors import category_get, category_products, shop_product_quer
 from catalog.shop_views import request_contact
 from orders.delivery_calendar import buyer_language, delivery_moments, no_delivery_moment_message
 from orders.selectors import anonymous_delivery_profile, company_delivery_profile, shop_calendar_rules
+from personalization.models import ContentBlock
+from personalization.preview import request_viewer
+from personalization.selectors import (
+    content_block_product_list,
+    content_blocks_for,
+    hidden_category_ids,
+    product_is_visible,
+    visible_products_filter,
+)
 
 
 class DeliveryMomentOutputSerializer(serializers.Serializer):
@@ -80,6 +89,7 @@ class ShopProductListApi(APIView):
     """The products orderable for a delivery date (default: the first moment), paginated; prices for buyers."""
 
     permission_classes = [AllowAny]
+    pagination_class = PageNumberPagination  # also tells the schema that the list is paginated
 
     class FilterSerializer(serializers.Serializer):
         delivery_date = serializers.DateField(required=False)
@@ -130,16 +140,18 @@ class ShopProductListApi(APIView):
                 "No delivery is possible on that date.",
                 errors=[ErrorDetail(path="/delivery_date", message="choose a date from /api/shop/delivery-moments/")],
             )
-        products = Product.objects.all()
+        viewer = request_viewer(request)
+        audience = {"segment_ids": viewer.segment_ids, "is_authenticated": viewer.is_authenticated}
+        products = Product.objects.filter(visible_products_filter(**audience))
         if slug := filters.validated_data.get("category"):
             category = category_get(slug=slug)
-            if category is None:
+            if category is None or category.pk in hidden_category_ids(**audience):
                 raise ApplicationError(
                     "Unknown category.", errors=[ErrorDetail(path="/category", message=f"no category '{slug}'")]
                 )
-            products = category_products(category=category)
+            products = category_products(category=category).filter(visible_products_filter(**audience))
         queryset = shop_product_queryset(products=products, moment=moment, calendar=calendar, now=now, company=company)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         rows = shop_product_rows(
             products=page, moment=moment, moments=moments, calendar=calendar, now=now, language="en"
@@ -156,3 +168,102 @@ class ShopProductListApi(APIView):
             for row in rows
         ]
         return paginator.get_paginated_response(self.OutputSerializer(data, many=True).data)
+
+
+class ContentBlockProductOutputSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+
+    class Meta:
+        ref_name = "ShopContentBlockProduct"
+
+
+class ContentBlockOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    placement = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ContentBlock.Kind.choices)
+    headline = serializers.CharField()
+    text = serializers.CharField(help_text="Sanitised HTML (paragraphs, emphasis, lists, safe links).")
+    image_url = serializers.CharField(allow_null=True, help_text="The banner image; null when there is none.")
+    link_url = serializers.CharField(help_text="A shop path or an https:// address; empty when none.")
+    is_fallback = serializers.BooleanField()
+    products = ContentBlockProductOutputSerializer(many=True, help_text="A carousel's products the visitor may see.")
+
+    class Meta:
+        ref_name = "ShopContentBlock"
+
+
+class ContentBlockListOutputSerializer(serializers.Serializer):
+    placement = serializers.CharField()
+    blocks = ContentBlockOutputSerializer(many=True)
+
+    class Meta:
+        ref_name = "ShopContentBlockList"
+
+
+class ShopContentApi(APIView):
+    """The content blocks of a placement for the calling visitor (the same choice as the shop pages).
+
+    Buyers get the blocks of their own segments, anonymous visitors the blocks for everyone
+    and the fallback, a marketer in a "view as" preview the previewed visitor's. No parameter
+    names another visitor, so nobody can read another company's blocks.
+    """
+
+    permission_classes = [AllowAny]
+
+    class FilterSerializer(serializers.Serializer):
+        placement = serializers.ChoiceField(choices=ContentBlock.Placement.choices)
+        category = serializers.SlugField(required=False, max_length=120)
+        product = serializers.CharField(required=False, max_length=64)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "placement", str, required=True, enum=list(ContentBlock.Placement.values), description="Where the blocks show."
+            ),
+            OpenApiParameter("category", str, description="Category slug: blocks scoped to it (or above it) count too."),
+            OpenApiParameter("product", str, description="Product SKU: blocks scoped to that product count too."),
+        ],
+        responses=ContentBlockListOutputSerializer,
+        summary="Content blocks of a placement for the current visitor",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        viewer = request_viewer(request)
+        audience = {"segment_ids": viewer.segment_ids, "is_authenticated": viewer.is_authenticated}
+        scope: dict[str, object] = {}
+        if slug := filters.validated_data.get("category"):
+            category = category_get(slug=slug)
+            if category is None or category.pk in hidden_category_ids(**audience):
+                raise ApplicationError(
+                    "Unknown category.", errors=[ErrorDetail(path="/category", message=f"no category '{slug}'")]
+                )
+            scope["category"] = category
+        if sku := filters.validated_data.get("product"):
+            product = Product.objects.select_related("category").filter(sku=sku).first()
+            if product is None or not product_is_visible(product_id=product.pk, **audience):
+                raise ApplicationError(
+                    "Unknown product.", errors=[ErrorDetail(path="/product", message=f"no product '{sku}'")]
+                )
+            scope["product"] = product
+            scope.setdefault("category", product.category)
+        placement = filters.validated_data["placement"]
+        blocks = content_blocks_for(placement=placement, now=timezone.now(), **audience, **scope)
+        rows = [
+            {
+                "id": block.pk,
+                "placement": block.placement,
+                "kind": block.kind,
+                "headline": block.headline,
+                "text": block.text,
+                "image_url": block.image.url if block.image else None,
+                "link_url": block.link_url,
+                "is_fallback": block.is_fallback,
+                "products": content_block_product_list(block=block, **audience)
+                if block.kind == ContentBlock.Kind.PRODUCT_CAROUSEL
+                else [],
+            }
+            for block in blocks
+        ]
+        return Response(ContentBlockListOutputSerializer({"placement": placement, "blocks": rows}).data)

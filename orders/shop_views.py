@@ -2,10 +2,13 @@
 
 Only contacts (users with a company) buy. Every order and cart read is scoped to the
 contact's company (orders) or the contact (cart): another company's order is a 404.
+The cart and checkout show the segment offers' quote (promotions, shipping, payment
+methods, totals: docs/offers.md); the coupon code the buyer entered lives in the session.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib import messages
@@ -21,8 +24,24 @@ from accounts.models import Contact
 from b2bshop.exceptions import ApplicationError
 from catalog.models import Product
 from catalog.shop_views import ShopPageMixin, safe_next, shop_state
-from orders.delivery_calendar import DeliveryMoment, DeliveryMomentClosedError, format_delivery_date
-from orders.models import Order
+from orders.delivery_calendar import (
+    DeliveryMoment,
+    DeliveryMomentClosedError,
+    format_delivery_date,
+)
+from orders.models import Cart, Order
+from orders.offer_models import OrderAdjustment, OrderPricing
+from orders.offers.promotions import (
+    EXPIRED,
+    NOT_STARTED,
+    NOT_VALID_FOR_YOU,
+    NOT_VALID_MESSAGE,
+    USAGE_LIMIT,
+    PromotionOutcome,
+    coupon_code_normalise,
+)
+from orders.offers.quote import CartQuote, QuoteLine, cart_quote
+from orders.offers.services import PaymentMethodNotAllowedError, QuoteChangedError
 from orders.selectors import company_delivery_profile
 from orders.services import (
     CartLineCheck,
@@ -36,6 +55,10 @@ from orders.services import (
 )
 
 QUICK_ORDER_MAX_LINES = 50
+SESSION_COUPON_KEY = "shop_coupon_code"
+COUPON_CODE_MAX_LENGTH = 40  # Promotion.coupon_code
+# A code refused for one of these reasons cannot apply by changing the cart, so it is not kept.
+COUPON_REFUSED_REASONS = frozenset({NOT_VALID_FOR_YOU, NOT_STARTED, EXPIRED, USAGE_LIMIT})
 
 
 class CartRow:
@@ -45,17 +68,59 @@ class CartRow:
         self.check = check
         self.line, self.availability = check.line, check.availability
         self.orderable, self.quantity_ok, self.subtotal = check.orderable, check.quantity_ok, check.subtotal
+        self.restricted = check.restricted
         first = check.availability.first_moment
         self.first_label = (
             format_delivery_date(first.delivery_date, language=language)
             if first is not None and not check.availability.orderable
             else ""
         )
+        self.priced: QuoteLine | None = None  # the line's money in the quote (buyer's price, savings)
+
+
+def session_coupon_code(request: HttpRequest) -> str:
+    """The code the buyer entered in the cart; never in a preview (it is the marketer's session)."""
+    if shop_state(request).is_preview:
+        return ""
+    code = request.session.get(SESSION_COUPON_KEY, "")
+    return code if isinstance(code, str) else ""
+
+
+def shop_quote(request: HttpRequest, *, coupon_code: str | None = None) -> CartQuote | None:
+    """The quote of the visitor's open cart (a previewed contact's too); None without a company.
+
+    An unsaved empty cart is quoted when there is none, so a code can be checked before the first line.
+    """
+    state = shop_state(request)
+    buyer = state.contact
+    if state.company is None:
+        return None
+    cart = state.cart
+    if cart is None:
+        if buyer is None:
+            return None
+        cart = Cart(contact=buyer)
+    return cart_quote(
+        cart=cart,
+        segment_ids=state.viewer.segment_ids,
+        now=state.now,
+        coupon_code=session_coupon_code(request) if coupon_code is None else coupon_code,
+        company=state.company,
+    )
+
+
+def coupon_outcome(quote: CartQuote, code: str) -> PromotionOutcome | None:
+    """What became of the entered code: its applied or refused promotion."""
+    return next((outcome for outcome in (*quote.applied, *quote.not_applied) if outcome.coupon_code == code), None)
 
 
 def buyer_order_list(*, contact: Contact) -> QuerySet[Order]:
     """The orders of the contact's company, newest first (all channels)."""
-    return Order.objects.filter(company_id=contact.company_id).select_related("contact").order_by("-ordered_at", "-pk")
+    return (
+        Order.objects.filter(company_id=contact.company_id)
+        .select_related("contact", "pricing")
+        .order_by("-ordered_at", "-pk")
+    )
 
 
 def buyer_order_get(*, contact: Contact, pk: int) -> Order:
@@ -67,9 +132,19 @@ def buyer_order_get(*, contact: Contact, pk: int) -> Order:
 
 
 class ContactRequiredMixin(ShopPageMixin):
-    """Anonymous visitors go to the shop login; staff without a company cannot buy."""
+    """Anonymous visitors go to the shop login; staff without a company cannot buy.
+
+    A marketer's "view as" preview is read-only: pages with `preview_readable` render for
+    GET (without forms), every other request is refused (403) before the view runs.
+    """
+
+    preview_readable = False
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if shop_state(request).is_preview:
+            if self.preview_readable and request.method in ("GET", "HEAD"):
+                return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            raise PermissionDenied("This is a read-only preview of the shop.")
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("shop-login"))
         if shop_state(request).contact is None:
@@ -91,11 +166,15 @@ def _ensure_cart_moment(request: HttpRequest) -> None:
 
 
 class CartView(ContactRequiredMixin, View):
+    preview_readable = True
+
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self.shop_render("shop/cart.html", _cart_context(request))
+        return self.shop_render("shop/cart.html", _cart_context(request, placement="cart"))
 
 
-def _cart_context(request: HttpRequest, *, moment=None) -> dict:
+def _cart_context(request: HttpRequest, *, placement: str, moment=None, quote: CartQuote | None = None) -> dict:
+    """The cart's lines checked against its moment and the visitor's assortment, priced by the quote
+    (`quote`: one the caller already has, e.g. the new one of a QuoteChangedError), and the placement's blocks."""
     state = shop_state(request)
     cart = state.cart
     moment = moment or (cart_moment(cart) if cart else None) or state.moment
@@ -108,15 +187,32 @@ def _cart_context(request: HttpRequest, *, moment=None) -> dict:
             profile=company_delivery_profile(state.company),
             now=state.now,
             language=state.language,
+            segment_ids=state.viewer.segment_ids,
         )
-    total = sum((check.subtotal for check in checks), Decimal("0.00"))
     rows = [CartRow(check, state.language) for check in checks]
+    if quote is None and rows:
+        quote = shop_quote(request)
+    free_lines: list[QuoteLine] = []
+    if quote is not None:
+        priced = {line.cart_line_id: line for line in quote.lines if line.cart_line_id is not None}
+        for row in rows:
+            row.priced = priced.get(row.line.pk)
+        free_lines = [line for line in quote.lines if line.cart_line_id is None]
+    total = quote.total if quote is not None else sum((check.subtotal for check in checks), Decimal("0.00"))
     return {
         "checks": rows,
+        "quote": quote if rows else None,
+        "free_lines": free_lines,
+        "coupon_code": session_coupon_code(request),
+        "coupon_max_length": COUPON_CODE_MAX_LENGTH,
         "cart_choice": state.choice(moment) if moment else None,
         "cart_moment_expired": moment is not None and moment not in state.moments,
         "blocked": any(not check.orderable for check in checks),
+        "restricted_count": sum(1 for check in checks if check.restricted),
+        "blocked_by_date": any(not check.orderable and not check.restricted for check in checks),
         "total": total,
+        "can_order": not state.is_preview,
+        "blocks": state.content_blocks(placement),
     }
 
 
@@ -125,8 +221,13 @@ class CartLineView(ContactRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         target = safe_next(request, reverse("shop-cart"))
-        product = Product.objects.filter(pk=_int(request.POST.get("product")) or 0, is_active=True).first()
         quantity = _int(request.POST.get("quantity"))
+        products = Product.objects.filter(pk=_int(request.POST.get("product")) or 0)
+        if quantity != 0:
+            # Only removing works for a product the contact may no longer see (a marked cart line) or an
+            # inactive one; adding it is refused as if it did not exist.
+            products = products.filter(shop_state(request).visible_products, is_active=True)
+        product = products.first()
         if product is None or quantity is None:
             messages.error(request, "Choose a product and a whole quantity.")
             return HttpResponseRedirect(target)
@@ -146,6 +247,41 @@ class CartLineView(ContactRequiredMixin, View):
             messages.success(request, f"{product.name} removed from your cart.")
         else:
             messages.success(request, f"{product.name}: {change.quantity} {product.unit} in your cart.")
+        return HttpResponseRedirect(target)
+
+
+class CartCouponView(ContactRequiredMixin, View):
+    """POST `coupon_code` to apply a code (kept in the session), or `remove=1` to drop it.
+
+    The code is checked against the cart at once: a code that is not valid for the account,
+    has expired, has not started or is used up is refused and not kept (the same words for an
+    unknown code and another segment's code). A code that may still apply when the cart changes
+    (below the threshold, no product in scope, …) is kept, and the cart says why it does not apply yet.
+    """
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        target = reverse("shop-cart")
+        if request.POST.get("remove") == "1":
+            if request.session.pop(SESSION_COUPON_KEY, None):
+                messages.success(request, "The code was removed.")
+            return HttpResponseRedirect(target)
+        code = coupon_code_normalise(request.POST.get("coupon_code", ""))
+        if not code:
+            messages.error(request, "Enter a code.")
+            return HttpResponseRedirect(target)
+        if len(code) > COUPON_CODE_MAX_LENGTH:
+            messages.error(request, NOT_VALID_MESSAGE)
+            return HttpResponseRedirect(target)
+        quote = shop_quote(request, coupon_code=code)
+        outcome = coupon_outcome(quote, code) if quote is not None else None
+        if outcome is None or outcome.code in COUPON_REFUSED_REASONS:
+            messages.error(request, f"Code {code}: {outcome.message if outcome else NOT_VALID_MESSAGE}")
+            return HttpResponseRedirect(target)
+        request.session[SESSION_COUPON_KEY] = code
+        if outcome.applied:
+            messages.success(request, f"Code {code} applied: {outcome.name}.")
+        else:
+            messages.warning(request, f"Code {code} is saved but does not apply yet: {outcome.message}")
         return HttpResponseRedirect(target)
 
 
@@ -174,7 +310,8 @@ class QuickOrderView(ContactRequiredMixin, View):
             condition = Q()
             for row in rows:
                 condition |= Q(sku__iexact=row[0])
-            products = {product.sku.lower(): product for product in Product.objects.filter(condition)}
+            visible = Product.objects.filter(shop_state(request).visible_products).filter(condition)
+            products = {product.sku.lower(): product for product in visible}
         added = 0
         if rows:
             _ensure_cart_moment(request)
@@ -206,19 +343,32 @@ class QuickOrderView(ContactRequiredMixin, View):
 
 
 class CheckoutView(ContactRequiredMixin, View):
+    preview_readable = True
+
     def get(self, request: HttpRequest) -> HttpResponse:
-        context = _cart_context(request)
-        if not context["checks"]:
+        context = _cart_context(request, placement="checkout")
+        if not context["checks"] and not shop_state(request).is_preview:
             return HttpResponseRedirect(reverse("shop-cart"))
         return self.shop_render("shop/checkout.html", context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         state = shop_state(request)
+        # The quote version the buyer confirmed; a post without one (no quote shown) accepts the current quote.
+        confirmed_version = request.POST.get("confirmed_version", "").strip()[:32] or None
+        payment_method = request.POST.get("payment_method", "").strip()[:32] or None
         try:
-            order = order_place(contact=self.contact, now=state.now, calendar=state.calendar, language=state.language)
+            order = order_place(
+                contact=self.contact,
+                now=state.now,
+                calendar=state.calendar,
+                language=state.language,
+                coupon_code=session_coupon_code(request),
+                payment_method=payment_method,
+                confirmed_version=confirmed_version,
+            )
         except DeliveryMomentClosedError as error:
             # Nothing was placed and the cart is untouched: show the next moment and which lines stay valid there.
-            context = _cart_context(request, moment=error.next_moment) if error.next_moment else _cart_context(request)
+            context = _cart_context(request, placement="checkout", moment=error.next_moment)
             context.update(
                 {
                     "closed_error": error.message,
@@ -227,12 +377,25 @@ class CheckoutView(ContactRequiredMixin, View):
             )
             return self.shop_render("shop/checkout.html", context, status=409)
         except CartLinesNotOrderableError as error:
-            context = _cart_context(request)
+            context = _cart_context(request, placement="checkout")
             context["place_errors"] = [detail.message for detail in error.errors]
+            return self.shop_render("shop/checkout.html", context, status=400)
+        except QuoteChangedError as error:
+            # The totals changed since the page was shown (e.g. the buyer's segments were refreshed): show the
+            # new quote, computed at placement, and let the buyer confirm its version.
+            context = _cart_context(request, placement="checkout", quote=error.quote)
+            context["quote_changed"] = error.message
+            if payment_method and error.quote.payment_method_allowed(payment_method):
+                context["chosen_payment_method"] = payment_method
+            return self.shop_render("shop/checkout.html", context, status=409)
+        except PaymentMethodNotAllowedError as error:
+            context = _cart_context(request, placement="checkout")
+            context["payment_error"] = error.message
             return self.shop_render("shop/checkout.html", context, status=400)
         except ApplicationError as error:
             messages.error(request, error.message)
             return HttpResponseRedirect(reverse("shop-cart"))
+        request.session.pop(SESSION_COUPON_KEY, None)  # used (or not applicable) for this order
         messages.success(request, f"Thank you! Order {order.order_number} has been placed.")
         return HttpResponseRedirect(reverse("shop-order", args=[order.pk]) + "?placed=1")
 
@@ -243,15 +406,74 @@ class OrderListView(ContactRequiredMixin, View):
         return self.shop_render("shop/order_list.html", {"page": page})
 
 
+@dataclass(frozen=True)
+class OrderSaving:
+    """A promotion saving stored on an order (positive here: the adjustment's amount is negative)."""
+
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class OrderDetailLine:
+    """An order line with the promotion savings stored for it at placement."""
+
+    line_no: int
+    product_name: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    base_amount: Decimal
+    savings: tuple[OrderSaving, ...]
+
+    @property
+    def amount(self) -> Decimal:
+        return self.base_amount - sum((saving.amount for saving in self.savings), Decimal("0.00"))
+
+    @property
+    def is_free(self) -> bool:
+        return bool(self.savings) and self.base_amount > 0 and self.amount == 0
+
+
+def order_offer_summary(order: Order) -> dict:
+    """The order's lines and offers as stored at placement (OrderPricing, OrderAdjustment): never recomputed,
+    so the page shows what the buyer was charged even after the promotions or shipping rules changed."""
+    pricing = OrderPricing.objects.filter(order=order).first()  # None for ERP orders
+    per_line: dict[int, list[OrderSaving]] = {}
+    promotions: dict[tuple[int | None, str], Decimal] = {}
+    for adjustment in order.adjustments.filter(kind=OrderAdjustment.Kind.PROMOTION).order_by("line_no", "id"):
+        if adjustment.line_no is not None:
+            per_line.setdefault(adjustment.line_no, []).append(OrderSaving(adjustment.label, -adjustment.amount))
+        key = (adjustment.promotion_id, adjustment.label)
+        promotions[key] = promotions.get(key, Decimal("0.00")) - adjustment.amount
+    lines = [
+        OrderDetailLine(
+            line_no=line.line_no, product_name=line.product.name, sku=line.product.sku, quantity=line.quantity,
+            unit_price=line.unit_price, base_amount=(line.unit_price * line.quantity).quantize(Decimal("0.01")),
+            savings=tuple(per_line.get(line.line_no, ())),
+        )
+        for line in order.lines.select_related("product").order_by("line_no")
+    ]
+    return {
+        "pricing": pricing,
+        "detail_lines": lines,
+        "promotion_totals": [OrderSaving(name, amount) for (_id, name), amount in promotions.items()],
+    }
+
+
 class OrderDetailView(ContactRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         order = buyer_order_get(contact=self.contact, pk=pk)
-        lines = order.lines.select_related("product").order_by("line_no")
         state = shop_state(request)
         delivery = state.choice(_order_moment(order)) if order.delivery_date and order.departure_date else None
         return self.shop_render(
             "shop/order_detail.html",
-            {"order": order, "lines": lines, "placed": request.GET.get("placed") == "1", "order_delivery": delivery},
+            {
+                "order": order,
+                "placed": request.GET.get("placed") == "1",
+                "order_delivery": delivery,
+                **order_offer_summary(order),
+            },
         )
 
 

@@ -12,38 +12,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import F, Q
 
-BANNER_IMAGE_MAX_BYTES = 5 * 1024 * 1024
-BANNER_IMAGE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
+from b2bshop.uploads import validate_image_upload
 
 
 def validate_banner_image(file: UploadedFile) -> None:
-    """At most 5 MB, and really an image (Pillow opens and verifies it) in one of the web formats.
-
-    Only new uploads are checked: an image already stored passed this check when it was uploaded.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    if getattr(file, "_committed", False):
-        return
-
-    if file.size is not None and file.size > BANNER_IMAGE_MAX_BYTES:
-        raise ValidationError("The image is larger than 5 MB.", code="image_too_large")
-    position = file.tell() if hasattr(file, "tell") else 0
-    try:
-        file.seek(0)
-        with Image.open(file) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ValidationError("The file is not an image Pillow can read.", code="image_invalid") from error
-    finally:
-        file.seek(position)
-    if image_format not in BANNER_IMAGE_FORMATS:
-        raise ValidationError(
-            "Upload a JPEG, PNG, GIF or WebP image (got %(format)s).",
-            code="image_format",
-            params={"format": image_format},
-        )
+    """Really an image, in a web format, within the upload limits (b2bshop.uploads; migrations name this function)."""
+    validate_image_upload(file)
 
 
 class ContentBlock(models.Model):

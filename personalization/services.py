@@ -1,13 +1,18 @@
-"""Writes of personalization: safe rich text for content blocks, the menu's tree order."""
+"""Writes of personalization: saving content blocks (audited), safe rich text for them, the menu's tree order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from html.parser import HTMLParser
+from typing import Any
 
 from django.db import transaction
 
-from personalization.models import MenuItem
+from b2bshop.audit.services import audit_record
+from b2bshop.audit.snapshots import content_block_snapshot
+from b2bshop.models import AuditEntry
+from personalization.models import ContentBlock, MenuItem
 
 # The small HTML subset a text block may hold; every other tag is dropped (its text kept, escaped).
 ALLOWED_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "h2", "h3", "h4", "a"})
@@ -78,6 +83,37 @@ def rich_text_sanitise(text: str) -> str:
     parser = _RichTextSanitiser()
     parser.feed(text)
     return parser.result().strip()
+
+
+@transaction.atomic
+def content_block_save(
+    *, block: ContentBlock, user: Any = None, save_related: Callable[[], None] | None = None
+) -> ContentBlock:
+    """Save a content block (already validated, e.g. by the admin form) and record it in the audit trail.
+
+    `save_related` saves its many-to-many fields (the form's `save_m2m`) before the after-state is read.
+    """
+    # Read from the database: a form has already set its new values on the instance.
+    stored = ContentBlock.objects.select_for_update().filter(pk=block.pk).first() if block.pk else None
+    before = content_block_snapshot(stored) if stored else None
+    block.save()
+    if save_related is not None:
+        save_related()
+    audit_record(
+        user=user, target_type=AuditEntry.TargetType.CONTENT_BLOCK, target_id=block.pk, target_label=block.name,
+        before=before, after=content_block_snapshot(block), switch_field="is_active",
+    )
+    return block
+
+
+@transaction.atomic
+def content_block_delete(*, block: ContentBlock, user: Any = None) -> None:
+    """Delete a content block, recording it in the audit trail."""
+    audit_record(
+        user=user, target_type=AuditEntry.TargetType.CONTENT_BLOCK, target_id=block.pk, target_label=block.name,
+        before=content_block_snapshot(ContentBlock.objects.get(pk=block.pk)), after=None, switch_field="is_active",
+    )
+    block.delete()
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from b2bshop.exceptions import ApplicationError
 from catalog.models import Category, Product
 from segments.evaluate import explain
 from segments.forms import SegmentAdminForm, rule_builder_registry
+from segments.insight.admin_views import insight_admin_urls
 from segments.models import CompanyValue, MembershipEvent, RefreshRun, Segment, SegmentMembership
 from segments.selectors import contact_segment_ids, field_registry, segment_member_list, segments_in_dependency_order
 from segments.services import segment_delete, segment_refresh_enqueue, segment_save
@@ -97,6 +98,7 @@ class UsesSegmentsFilter(admin.SimpleListFilter):
 class SegmentAdmin(MarketerAdminMixin, admin.ModelAdmin):
     form = SegmentAdminForm
     change_form_template = "admin/segments/segment/change_form.html"
+    change_list_template = "admin/segments/segment/change_list.html"
     list_display = ("name", "members", "active", "needs_refresh", "last_refreshed", "depends_on_list")
     list_filter = ("is_active", "is_dirty", UsesSegmentsFilter, "last_refreshed_at")
     search_fields = ("name", "slug", "description")
@@ -105,6 +107,10 @@ class SegmentAdmin(MarketerAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Segment]:
         return super().get_queryset(request).prefetch_related("depends_on")
+
+    def view_on_site(self, obj: Segment) -> str:
+        """The change page's "View on site" button: the shop's read-only preview as a member of this segment."""
+        return f"{reverse('shop-preview')}?segment={obj.pk}"
 
     def get_fieldsets(self, request: HttpRequest, obj: Segment | None = None) -> Any:
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
@@ -161,7 +167,7 @@ class SegmentAdmin(MarketerAdminMixin, admin.ModelAdmin):
             obj.refresh_from_db()
 
     def delete_model(self, request: HttpRequest, obj: Segment) -> None:
-        segment_delete(segment=obj)
+        segment_delete(segment=obj, user=request.user)
 
     def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         try:
@@ -221,6 +227,7 @@ class SegmentAdmin(MarketerAdminMixin, admin.ModelAdmin):
     def get_urls(self) -> list[Any]:
         info = self.opts.app_label, self.opts.model_name
         return [
+            *insight_admin_urls(self.admin_site),
             path("lookup/", self.admin_site.admin_view(self.lookup_view), name="%s_%s_lookup" % info),
             path("explain/", self.admin_site.admin_view(self.explain_view), name="%s_%s_explain" % info),
             *super().get_urls(),

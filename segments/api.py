@@ -18,6 +18,8 @@ from rest_framework.views import APIView
 
 from accounts.models import Contact
 from b2bshop.api.permissions import IsMarketer
+from b2bshop.api.schema import error_response
+from b2bshop.audit.selectors import segment_audit_entries
 from integrations.mailchimp.services import mailchimp_segment_sync_save
 from segments.evaluate import explain, impact, preview
 from segments.fields import NAMESPACE_LABELS, OPERATOR_LABELS, WINDOW_NAMES
@@ -58,6 +60,8 @@ class MailchimpSyncInputSerializer(serializers.Serializer):
 
 
 class SegmentInputSerializer(serializers.Serializer):
+    rejects_unknown_fields = True  # the schema says so: additionalProperties false
+
     name = serializers.CharField(max_length=120)
     slug = serializers.SlugField(max_length=120, required=False)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -111,11 +115,12 @@ class SegmentFieldsApi(APIView):
 
 class SegmentListApi(APIView):
     permission_classes = [IsMarketer]
+    pagination_class = PageNumberPagination  # also tells the schema that the list is paginated
 
     @extend_schema(responses=SegmentOutputSerializer(many=True))
     def get(self, request):
         segments = Segment.objects.select_related("mailchimp_sync").prefetch_related("depends_on").order_by("name")
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(segments, request, view=self)
         return paginator.get_paginated_response(SegmentOutputSerializer(page, many=True).data)
 
@@ -165,7 +170,7 @@ class SegmentDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, slug: str):
         with transaction.atomic():
-            segment_delete(segment=get_object_or_404(Segment, slug=slug))
+            segment_delete(segment=get_object_or_404(Segment, slug=slug), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -178,14 +183,17 @@ class SegmentPreviewApi(APIView):
 
     @extend_schema(
         request=SegmentPreviewInputSerializer,
-        responses=inline_serializer(
-            "SegmentPreview",
-            {
-                "valid": serializers.BooleanField(), "errors": serializers.ListField(child=serializers.DictField()),
-                "count": serializers.IntegerField(allow_null=True), "sample": serializers.ListField(child=serializers.DictField()),
-                "impact": serializers.DictField(allow_null=True),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "SegmentPreview",
+                {
+                    "valid": serializers.BooleanField(), "errors": serializers.ListField(child=serializers.DictField()),
+                    "count": serializers.IntegerField(allow_null=True), "sample": serializers.ListField(child=serializers.DictField()),
+                    "impact": serializers.DictField(allow_null=True),
+                },
+            ),
+            404: error_response("No segment with the slug given in `segment`."),
+        },
     )
     def post(self, request):
         serializer = self.SegmentPreviewInputSerializer(data=request.data)
@@ -214,7 +222,7 @@ class CsvRenderer(BaseRenderer):
     format = "csv"
 
     def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
-        return b""  # the members CSV is streamed by the view; errors fall back to JSON
+        return b""  # the members CSV is streamed by the view; errors are rendered as JSON (finalize_response)
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -234,6 +242,7 @@ class _Echo:
 
 class SegmentMembersApi(APIView):
     permission_classes = [IsMarketer]
+    pagination_class = PageNumberPagination  # also tells the schema that the list is paginated
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
 
     @extend_schema(
@@ -245,9 +254,16 @@ class SegmentMembersApi(APIView):
         members = segment_member_list(segment=segment)
         if request.accepted_renderer.format == "csv":
             return self._csv(segment, members)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(members, request, view=self)
         return paginator.get_paginated_response(MemberSerializer(page, many=True).data)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error of a CSV request (403, 404, bad page) is JSON in the error shape, not an empty CSV.
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and isinstance(renderer, CsvRenderer):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def _csv(self, segment: Segment, members) -> StreamingHttpResponse:
         writer = csv.writer(_Echo())
@@ -287,6 +303,9 @@ class SegmentRefreshApi(APIView):
         return Response({"run_id": run.pk}, status=status.HTTP_202_ACCEPTED)
 
 
+AUDIT_ENTRIES_SHOWN = 100
+
+
 class SegmentHistoryApi(APIView):
     permission_classes = [IsMarketer]
 
@@ -303,6 +322,15 @@ class SegmentHistoryApi(APIView):
                 "events": [
                     {"at": event.at, "kind": event.kind, "contact": event.contact_id, "email": event.contact.email}
                     for event in events
+                ],
+                # Who created, changed, enabled, disabled the segment or its Mailchimp sync setting, newest first.
+                "audit": [
+                    {
+                        "at": entry.at, "action": entry.action, "target_type": entry.target_type,
+                        "actor": entry.actor.email if entry.actor else (entry.actor_label or None),
+                        "changed_fields": entry.changed_fields, "before": entry.before, "after": entry.after,
+                    }
+                    for entry in segment_audit_entries(segment_id=segment.pk)[:AUDIT_ENTRIES_SHOWN]
                 ],
             }
         )

@@ -13,6 +13,7 @@ import datetime
 import math
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from django.db.models import Expression, ExpressionWrapper, Q, Value
 from django.db.models.functions import Cast
@@ -34,6 +35,9 @@ from segments.rules import ALL_TIME, Condition, Group, Not, RuleNode
 from segments.sources import UNITS, CompileContext, DerivedChoice, Ratio, ReferenceSource, ScalarSource
 from segments.windows import start_of_day, start_of_day_after
 
+if TYPE_CHECKING:
+    from segments.statistics import RunStatistics
+
 TRUE = Q(pk__isnull=False)
 FALSE = Q(pk__isnull=True)
 
@@ -42,8 +46,16 @@ class UnknownFieldError(KeyError):
     """A validated rule names a field the registry no longer has (e.g. a deleted attribute)."""
 
 
-def compile_rule(node: RuleNode, *, registry: FieldRegistry, now: datetime.datetime) -> Q:
-    return _compile(node, registry=registry, ctx=CompileContext(now=now))
+def compile_rule(
+    node: RuleNode, *, registry: FieldRegistry, now: datetime.datetime, statistics: RunStatistics | None = None,
+    now_parameter: Expression | None = None,
+) -> Q:
+    """`statistics`: a refresh run's shared aggregates; sales and cart conditions then read them (semi-joins).
+
+    `now_parameter`: an expression for the instant `now` (see CompileContext), for SQL reused during the day.
+    """
+    ctx = CompileContext(now=now, statistics=statistics, now_parameter=now_parameter)
+    return _compile(node, registry=registry, ctx=ctx)
 
 
 def _compile(node: RuleNode, *, registry: FieldRegistry, ctx: CompileContext) -> Q:
@@ -69,8 +81,10 @@ def compile_condition(condition: Condition, *, registry: FieldRegistry, ctx: Com
     if isinstance(source, ReferenceSource):
         return _reference(source, condition, ctx=ctx, window=window)
     if isinstance(source, Ratio):
-        return _ratio(source, condition, ctx=ctx, window=window)
-    return _scalar(spec, source, condition, ctx=ctx, window=window)
+        compiled = _ratio(source, condition, ctx=ctx, window=window)
+    else:
+        compiled = _scalar(spec, source, condition, ctx=ctx, window=window)
+    return source.scoped(compiled, ctx=ctx, window=window, op=condition.op)
 
 
 # ------------------------------------------------------------------ references

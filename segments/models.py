@@ -148,3 +148,42 @@ class CompanyValue(models.Model):
     @property
     def revenue_percentile(self) -> float | None:
         return 100 * self.revenue_rank / self.company_total if self.company_total else None
+
+
+class RunSalesStatistics(models.Model):
+    """Per-company sales figures of one sales window, shared by every segment of a refresh run.
+
+    Not a stored table: `segments.statistics` fills a session-local temporary table of
+    this name at the start of a run (unmanaged, so migrations never create it). The row
+    whose `owner` is 0 holds the figures of a company without orders in the window.
+    """
+
+    pk = models.CompositePrimaryKey("window_key", "owner")
+    window_key = models.CharField(max_length=255)
+    owner = models.BigIntegerField(help_text="The company id; 0 for the default row.")
+    revenue = models.DecimalField(max_digits=20, decimal_places=2)
+    order_count = models.BigIntegerField()
+    web_orders = models.BigIntegerField()
+    quantity = models.BigIntegerField()
+    distinct_products = models.BigIntegerField()
+    distinct_categories = models.BigIntegerField()
+    first_order_at = models.DateTimeField(null=True)
+    last_order_at = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "segments_run_sales_statistics"
+
+
+class RunCartStatistics(models.Model):
+    """Per-contact open-cart figures of a refresh run (a temporary table, like RunSalesStatistics)."""
+
+    owner = models.BigIntegerField(primary_key=True, help_text="The contact id; 0 for the default row.")
+    line_count = models.BigIntegerField()
+    quantity = models.BigIntegerField()
+    value = models.DecimalField(max_digits=20, decimal_places=2)
+    last_item_added_at = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "segments_run_cart_statistics"

@@ -1,17 +1,14 @@
 """Listeners of other apps' notifications; they only mark and enqueue, the services do the work."""
 
-from functools import partial
-
-from django.db import transaction
-
 
 def on_erp_import_finished(sender, import_run, **kwargs) -> None:
     """Imported data changes company, contact and sales fields: refresh the dirty segments."""
+    from b2bshop.outbox.services import task_enqueue_on_commit
     from segments.services import segments_mark_dirty
     from segments.tasks import segments_refresh_all_task
 
     segments_mark_dirty(reason=f"{import_run.entity} import {import_run.pk}")
-    transaction.on_commit(partial(segments_refresh_all_task.delay, only_dirty=True))
+    task_enqueue_on_commit(segments_refresh_all_task, only_dirty=True)
 
 
 def on_user_logged_in(sender, request, user, **kwargs) -> None:

@@ -10,24 +10,31 @@ from functools import partial
 from typing import Any
 
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Contact
+from b2bshop.audit.services import audit_record
+from b2bshop.audit.snapshots import segment_snapshot
 from b2bshop.exceptions import ApplicationError, ErrorDetail
+from b2bshop.models import AuditEntry
+from b2bshop.outbox.services import task_enqueue_on_commit
 from catalog.models import Category, Product
 from segments.compiler import compile_rule
 from segments.fields import FieldRegistry
 from segments.models import MembershipEvent, RefreshRun, Segment, SegmentMembership
 from segments.rules import RuleNode, referenced_segment_slugs
 from segments.selectors import (
+    contact_evaluation_plan,
     contact_segments_cache_clear,
+    evaluation_layer_matches,
     field_registry,
     segment_dependencies,
     segments_in_dependency_order,
 )
+from segments.statistics import RunStatistics, run_statistics_prepare
 from segments.validation import RuleValidationError, validate_rule
 from segments.value import company_values_ensure_current, company_values_refresh
 
@@ -49,6 +56,7 @@ class RefreshResult:
     joined: int
     left: int
     member_count: int
+    seconds: float = 0.0
 
 
 # ----------------------------------------------------------------- saving
@@ -139,16 +147,22 @@ def segment_save(
     user=None,
     refresh: bool = True,
 ) -> Segment:
-    """Create or update a segment: validated rule, acyclic references, refreshed after commit."""
+    """Create or update a segment: validated rule, acyclic references, refreshed after commit, audited."""
     slug = slug or (segment.slug if segment else slugify(name))
     registry = field_registry()
     node = segment_rule_check(rule=rule, registry=registry, own_slug=slug)
+    # Read from the database: an admin form has already set its new values on the instance.
+    before = segment_snapshot(Segment.objects.select_for_update().get(pk=segment.pk)) if segment and segment.pk else None
     if segment is None:
         segment = Segment(created_by=user)
     segment.name, segment.slug, segment.description, segment.is_active = name, slug, description, is_active
     segment.rule = rule
     segment.is_dirty = True
-    segment.save()
+    if segment.pk:
+        # Only what the marketer edits: a stale instance must not write back member_count or refresh times.
+        segment.save(update_fields=["name", "slug", "description", "is_active", "rule", "is_dirty", "updated_at"])
+    else:
+        segment.save()
     dependency_ids = set(Segment.objects.filter(slug__in=referenced_segment_slugs(node)).values_list("pk", flat=True))
     cycle = _dependency_cycle(segment, dependency_ids)
     if cycle:
@@ -157,16 +171,26 @@ def segment_save(
             errors=[ErrorDetail(path="/rule", message=f"circular reference: {' -> '.join(cycle)}")],
         )
     segment.depends_on.set(dependency_ids)
+    audit_record(
+        user=user, target_type=AuditEntry.TargetType.SEGMENT, target_id=segment.pk, target_label=segment.name,
+        before=before, after=segment_snapshot(segment), switch_field="is_active", segment_id=segment.pk,
+    )
     if refresh:
         segment_refresh_enqueue(segment=segment, trigger=RefreshRun.Trigger.SAVE)
     return segment
 
 
-def segment_delete(*, segment: Segment) -> None:
+@transaction.atomic
+def segment_delete(*, segment: Segment, user=None) -> None:
     if segment.dependents.exists():
         names = ", ".join(segment.dependents.values_list("name", flat=True))
         raise ApplicationError(f"'{segment.name}' is used by other segments ({names}); change those rules first.")
     contact_ids = list(segment.memberships.values_list("contact_id", flat=True))
+    audit_record(
+        user=user, target_type=AuditEntry.TargetType.SEGMENT, target_id=segment.pk, target_label=segment.name,
+        before=segment_snapshot(Segment.objects.get(pk=segment.pk)), after=None, switch_field="is_active",
+        segment_id=segment.pk,
+    )
     segment.delete()
     transaction.on_commit(partial(contact_segments_cache_clear, contact_ids))
 
@@ -184,15 +208,20 @@ def segment_refresh_enqueue(*, segment: Segment, trigger: str = RefreshRun.Trigg
     from segments.tasks import segment_refresh_task
 
     run = RefreshRun.objects.create(segment=segment, trigger=trigger, status=RefreshRun.Status.QUEUED)
-    transaction.on_commit(partial(segment_refresh_task.delay, segment_id=segment.pk, trigger=trigger, run_id=run.pk))
+    task_enqueue_on_commit(segment_refresh_task, segment_id=segment.pk, trigger=trigger, run_id=run.pk)
     return run
 
 
 def segment_refresh(
     *, segment_id: int, now: datetime.datetime | None = None, trigger: str = RefreshRun.Trigger.MANUAL,
     registry: FieldRegistry | None = None, values_current: bool = False, run_id: int | None = None,
+    statistics: RunStatistics | None = None,
 ) -> RefreshResult:
-    """Recompute one segment's members and apply the difference in one transaction."""
+    """Recompute one segment's members and apply the difference in one transaction.
+
+    `statistics`: the run's shared aggregates (`run_statistics_prepare` with this `now`);
+    without them the refresh prepares its own for this segment's rule.
+    """
     now = now or timezone.now()
     segment = Segment.objects.get(pk=segment_id)
     run = RefreshRun.objects.filter(pk=run_id, segment=segment).first() if run_id else None
@@ -207,7 +236,10 @@ def segment_refresh(
             company_values_ensure_current(now=now)
         registry = registry or field_registry()
         if segment.is_active:
-            query = Contact.objects.filter(compile_rule(validate_rule(segment.rule, registry=registry), registry=registry, now=now))
+            node = validate_rule(segment.rule, registry=registry)
+            if statistics is None or statistics.now != now:
+                statistics = run_statistics_prepare(nodes=[node], registry=registry, now=now)
+            query = Contact.objects.filter(compile_rule(node, registry=registry, now=now, statistics=statistics))
             new_ids = set(query.order_by().values_list("pk", flat=True))  # no ORDER BY email: it misleads the planner
         else:
             new_ids = set()
@@ -232,7 +264,9 @@ def segment_refresh(
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         raise
-    return RefreshResult(segment_id, run.pk, run.status, run.joined, run.left, run.member_count)
+    return RefreshResult(
+        segment_id, run.pk, run.status, run.joined, run.left, run.member_count, seconds=time.monotonic() - started
+    )
 
 
 def refresh_lock_key(segment_id: int) -> str:
@@ -272,17 +306,41 @@ def _membership_apply(*, segment: Segment, new_ids: set[int], now: datetime.date
         for start in range(0, len(ordered), WRITE_BATCH):
             SegmentMembership.objects.filter(segment=segment, contact_id__in=ordered[start : start + WRITE_BATCH]).delete()
     if joined:
-        SegmentMembership.objects.bulk_create(
-            [SegmentMembership(segment=segment, contact_id=contact_id, since=now) for contact_id in sorted(joined)],
-            batch_size=WRITE_BATCH,
-        )
+        _rows_insert(SegmentMembership, ("segment", "contact", "since"), [(segment.pk, c, now) for c in sorted(joined)])
     if joined or left:
-        MembershipEvent.objects.bulk_create(
-            [MembershipEvent(segment=segment, contact_id=c, kind=MembershipEvent.Kind.JOINED, at=now, refresh_run=run) for c in sorted(joined)]
-            + [MembershipEvent(segment=segment, contact_id=c, kind=MembershipEvent.Kind.LEFT, at=now, refresh_run=run) for c in sorted(left)],
-            batch_size=WRITE_BATCH,
+        run_id = run.pk if run is not None else None
+        Kind = MembershipEvent.Kind
+        _rows_insert(
+            MembershipEvent, ("segment", "contact", "kind", "at", "refresh_run"),
+            [(segment.pk, c, Kind.JOINED.value, now, run_id) for c in sorted(joined)]
+            + [(segment.pk, c, Kind.LEFT.value, now, run_id) for c in sorted(left)],
         )
     return joined, left
+
+
+def _rows_insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Multi-row INSERTs of plain values (ids, text, instants).
+
+    A first refresh writes hundreds of thousands of memberships and events; building a
+    model instance per row cost most of its time (`bulk_create`). No signals or save()
+    logic exist on these append-only rows.
+    """
+    if not rows:
+        return
+    columns = [model._meta.get_field(name) for name in fields]
+    names = ", ".join(connection.ops.quote_name(column.column) for column in columns)
+    limit = connection.features.max_query_params  # SQLite's bound on parameters per statement; None on PostgreSQL
+    per_statement = WRITE_BATCH if limit is None else max(1, min(WRITE_BATCH, limit // len(fields)))
+    adapt = [
+        connection.ops.adapt_datetimefield_value if column.get_internal_type() == "DateTimeField" else None
+        for column in columns
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
+            params = [adapter(value) if adapter else value for row in chunk for adapter, value in zip(adapt, row, strict=True)]
+            cursor.execute(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) VALUES {values}", params)
 
 
 def _membership_changed(*, segment_id: int, contact_ids: set[int]) -> None:
@@ -305,10 +363,39 @@ def segments_refresh_all(
     registry = field_registry()
     if only_dirty:
         segments = _dirty_and_dependents(segments, dependencies=dependencies)
+    return segments_refresh_ordered(segments=segments, now=now, trigger=trigger, registry=registry)
+
+
+def segments_refresh_ordered(
+    *, segments: list[Segment], now: datetime.datetime, trigger: str = RefreshRun.Trigger.SCHEDULE,
+    registry: FieldRegistry | None = None, statistics: RunStatistics | None = None,
+) -> list[RefreshResult]:
+    """Refresh segments given in dependency order with current customer values, sharing one run's statistics.
+
+    The per-company sales and per-contact cart figures all their rules read are
+    aggregated once (`run_statistics_prepare`), not once per segment and contact.
+    """
+    registry = registry or field_registry()
+    if statistics is None:
+        statistics = segments_statistics_prepare(segments=segments, now=now, registry=registry)
     return [
-        segment_refresh(segment_id=segment.pk, now=now, trigger=trigger, registry=registry, values_current=True)
+        segment_refresh(
+            segment_id=segment.pk, now=now, trigger=trigger, registry=registry, values_current=True, statistics=statistics
+        )
         for segment in segments
     ]
+
+
+def segments_statistics_prepare(*, segments: list[Segment], now: datetime.datetime, registry: FieldRegistry) -> RunStatistics:
+    """The run statistics for these segments' rules (rules that no longer validate are skipped here)."""
+    nodes = []
+    for segment in segments:
+        if segment.is_active:
+            try:
+                nodes.append(validate_rule(segment.rule, registry=registry))
+            except RuleValidationError:
+                continue  # its own refresh records the failure
+    return run_statistics_prepare(nodes=nodes, registry=registry, now=now)
 
 
 def _dirty_and_dependents(ordered: list[Segment], *, dependencies: dict[int, frozenset[int]]) -> list[Segment]:
@@ -334,34 +421,27 @@ def contacts_reevaluate_enqueue(*, contact_ids: list[int]) -> None:
     """After commit, re-evaluate these contacts against every segment (a login, cart change or order)."""
     from segments.tasks import contacts_reevaluate_task
 
-    transaction.on_commit(partial(contacts_reevaluate_task.delay, contact_ids=sorted(set(contact_ids))))
+    task_enqueue_on_commit(contacts_reevaluate_task, contact_ids=sorted(set(contact_ids)))
 
 
 def contacts_segments_reevaluate(*, contact_ids: list[int], now: datetime.datetime | None = None) -> ContactEvaluation:
     """Re-evaluate a few contacts (one, or a company's) against every active segment, right now.
 
-    One query per dependency layer evaluates all segments at once; the stored membership
-    is then corrected in one transaction, so the contact's next page view reflects it.
+    One query per dependency layer evaluates all segments at once, with SQL compiled once
+    per day and rule set (`selectors.contact_evaluation_plan`); the stored membership is
+    then corrected in one transaction, so the contact's next page view reflects it.
     """
     now = now or timezone.now()
-    registry = field_registry()
-    wanted = set(contact_ids)
+    wanted = sorted(set(contact_ids))
+    if not wanted:
+        return ContactEvaluation(frozenset(), frozenset(), frozenset())
     current = set(SegmentMembership.objects.filter(contact_id__in=wanted).values_list("segment_id", "contact_id"))
     joined: set[tuple[int, int]] = set()
     left: set[tuple[int, int]] = set()
-    dependencies = segment_dependencies()
-    ordered = segments_in_dependency_order(dependencies=dependencies)
-    for layer in _dependency_layers(ordered, dependencies=dependencies):
-        annotations = {
-            f"s{segment.pk}": ExpressionWrapper(
-                compile_rule(validate_rule(segment.rule, registry=registry), registry=registry, now=now),
-                output_field=BooleanField(),
-            )
-            for segment in layer
-        }
-        rows = Contact.objects.filter(pk__in=wanted).order_by().annotate(**annotations).values("pk", *annotations)
-        matched = {(segment.pk, row["pk"]) for row in rows for segment in layer if row[f"s{segment.pk}"]}
-        layer_ids = {segment.pk for segment in layer}
+    plan = contact_evaluation_plan(contact_count=len(wanted), now=now)
+    for layer in plan.layers:
+        matched = evaluation_layer_matches(layer=layer, contact_ids=wanted, now=now)
+        layer_ids = set(layer.segment_ids)
         stored = {pair for pair in current if pair[0] in layer_ids}
         layer_joined, layer_left = matched - stored, stored - matched
         if layer_joined or layer_left:
@@ -388,17 +468,3 @@ def _pairs_apply(*, joined: set[tuple[int, int]], left: set[tuple[int, int]], no
     for segment_id in {s for s, _c in joined | left}:
         delta = sum(1 for s, _c in joined if s == segment_id) - sum(1 for s, _c in left if s == segment_id)
         Segment.objects.filter(pk=segment_id).update(member_count=F("member_count") + delta)
-
-
-def _dependency_layers(ordered: list[Segment], *, dependencies: dict[int, frozenset[int]]) -> list[list[Segment]]:
-    """Group segments so that each only depends on segments of earlier layers."""
-    if not ordered:
-        return []
-    layer_of: dict[int, int] = {}
-    for segment in ordered:  # dependencies come first in `ordered`
-        targets = dependencies.get(segment.pk, frozenset())
-        layer_of[segment.pk] = 1 + max((layer_of.get(target, -1) for target in targets), default=-1)
-    layers: list[list[Segment]] = [[] for _ in range(max(layer_of.values()) + 1)]
-    for segment in ordered:
-        layers[layer_of[segment.pk]].append(segment)
-    return layers

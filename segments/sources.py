@@ -4,6 +4,14 @@ Each registry field (segments/fields.py) names one source. A scalar source gives
 field's value as an expression (for comparisons and explain); a reference source
 answers "does the contact's set contain any of these" with an `Exists`. Nothing here
 evaluates a rule per contact in Python: every value is SQL.
+
+Two forms, one meaning. Without run statistics (explain, preview, one contact) the
+company and cart aggregates are correlated subqueries: exact and cheap for a few
+contacts. A refresh run passes `RunStatistics` (segments/statistics.py): a sales or
+cart condition is then built over the run's pre-aggregated rows and `scoped` into a
+semi-join (`owner IN (rows matching the condition)`), custom attributes and reference
+fields become uncorrelated semi-joins, which the database hashes once per query
+instead of probing once per contact.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     BooleanField,
@@ -39,6 +48,9 @@ from accounts.countries import CONTINENT_BY_COUNTRY, CONTINENTS, COUNTRY_CODES, 
 from segments.rules import SalesWindow
 from segments.windows import Period, local_today, window_period
 
+if TYPE_CHECKING:
+    from segments.statistics import RunStatistics
+
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 UNITS = DecimalField(max_digits=30, decimal_places=0)
 
@@ -48,6 +60,10 @@ class CompileContext:
     """The instant a rule is evaluated at; relative dates and windows derive from it."""
 
     now: datetime.datetime
+    statistics: RunStatistics | None = None  # a refresh run's shared aggregates (bulk form)
+    # An expression standing for `now` where the SQL needs the instant itself (the end of a
+    # last_days window), so that compiled SQL can be reused during the day with a later now.
+    now_parameter: Expression | None = None
 
     @cached_property
     def today(self) -> datetime.date:
@@ -75,6 +91,10 @@ class ScalarSource:
         if self.scale == 1:
             return value
         return Round(ExpressionWrapper(value * Value(self.scale), output_field=UNITS))
+
+    def scoped(self, condition: Q, *, ctx: CompileContext, window: SalesWindow, op: str) -> Q:
+        """`condition`, built over this source's expressions, as a condition over Contact."""
+        return condition
 
 
 @dataclass(frozen=True)
@@ -171,7 +191,15 @@ class SizeBand(DerivedChoice):
         return Case(*whens, default=Value(None), output_field=CharField())
 
 
-def _period_filter(prefix: str, period: Period) -> Q:
+def context_period(*, ctx: CompileContext, window: SalesWindow) -> Period:
+    """The window's instants; its end is `ctx.now_parameter` when the window ends now."""
+    period = window_period(window, now=ctx.now)
+    if ctx.now_parameter is not None and window.kind == "last_days":
+        return Period(period.start, ctx.now_parameter, end_inclusive=period.end_inclusive)  # type: ignore[arg-type]
+    return period
+
+
+def period_filter(prefix: str, period: Period) -> Q:
     condition = Q()
     if period.start is not None:
         condition &= Q(**{f"{prefix}__gte": period.start})
@@ -181,23 +209,45 @@ def _period_filter(prefix: str, period: Period) -> Q:
     return condition
 
 
-def company_orders(*, ctx: CompileContext, window: SalesWindow) -> QuerySet:
-    """Counted orders (not cancelled) of the outer contact's company within the window."""
+def counted_orders(*, ctx: CompileContext, window: SalesWindow) -> QuerySet:
+    """Counted orders (not cancelled) of every company within the window."""
     from orders.models import Order
 
-    return Order.objects.filter(
-        _period_filter("ordered_at", window_period(window, now=ctx.now)),
-        company_id=OuterRef("company_id"),
-    ).exclude(status=Order.Status.CANCELLED)
+    return Order.objects.filter(period_filter("ordered_at", context_period(ctx=ctx, window=window))).exclude(
+        status=Order.Status.CANCELLED
+    )
+
+
+def counted_order_lines(*, ctx: CompileContext, window: SalesWindow) -> QuerySet:
+    from orders.models import Order, OrderLine
+
+    return OrderLine.objects.filter(period_filter("order__ordered_at", context_period(ctx=ctx, window=window))).exclude(
+        order__status=Order.Status.CANCELLED
+    )
+
+
+def company_orders(*, ctx: CompileContext, window: SalesWindow) -> QuerySet:
+    """Counted orders of the outer contact's company within the window."""
+    return counted_orders(ctx=ctx, window=window).filter(company_id=OuterRef("company_id"))
 
 
 def company_order_lines(*, ctx: CompileContext, window: SalesWindow) -> QuerySet:
-    from orders.models import Order, OrderLine
+    return counted_order_lines(ctx=ctx, window=window).filter(order__company_id=OuterRef("company_id"))
 
-    return OrderLine.objects.filter(
-        _period_filter("order__ordered_at", window_period(window, now=ctx.now)),
-        order__company_id=OuterRef("company_id"),
-    ).exclude(order__status=Order.Status.CANCELLED)
+
+def statistics_condition(rows: QuerySet, condition: Q, *, outer: str) -> Q:
+    """Contacts whose owner's row (company or contact) satisfies `condition`.
+
+    An owner without a row has the figures of the default row (owner 0): the contact
+    matches when that row does and its owner has no row of its own. Every part is an
+    uncorrelated subquery, which the database evaluates once per query.
+    """
+    from segments.statistics import DEFAULT_OWNER
+
+    owned = rows.exclude(owner=DEFAULT_OWNER)
+    matching = Q(**{f"{outer}__in": owned.filter(condition).values("owner")})
+    default_matches = Exists(rows.filter(owner=DEFAULT_OWNER).filter(condition))
+    return matching | (Q(default_matches) & ~Q(**{f"{outer}__in": owned.values("owner")}))
 
 
 def _aggregate(queryset: QuerySet, group_by: str, aggregate: Expression, output_field) -> Subquery:
@@ -215,8 +265,26 @@ class SalesAggregate(ScalarSource):
     nullable: bool = False
     scale: int = 1
 
+    @property
+    def level(self) -> str:
+        """Whether the figure needs order lines or only orders."""
+        return "lines" if self.kind in ("quantity", "distinct_products", "distinct_categories") else "orders"
+
+    def _statistics_key(self, ctx: CompileContext, window: SalesWindow) -> str | None:
+        return ctx.statistics.sales_key(window, self.level) if ctx.statistics is not None else None
+
+    def scoped(self, condition: Q, *, ctx: CompileContext, window: SalesWindow, op: str) -> Q:
+        key = self._statistics_key(ctx, window)
+        if key is None:
+            return condition
+        from segments.models import RunSalesStatistics
+
+        return statistics_condition(RunSalesStatistics.objects.filter(window_key=key), condition, outer="company_id")
+
     def expression(self, *, ctx: CompileContext, window: SalesWindow) -> Expression:
-        if self.kind in ("quantity", "distinct_products", "distinct_categories"):
+        if self._statistics_key(ctx, window) is not None:
+            return F(self.kind)  # a column of the run's RunSalesStatistics row
+        if self.level == "lines":
             lines = company_order_lines(ctx=ctx, window=window)
             aggregate = {
                 "quantity": Sum("quantity"),
@@ -252,6 +320,10 @@ class Ratio:
             numerator = ExpressionWrapper(numerator * Value(self.factor), output_field=UNITS)
         return numerator, self.denominator.units_expression(ctx=ctx, window=window)
 
+    def scoped(self, condition: Q, *, ctx: CompileContext, window: SalesWindow, op: str) -> Q:
+        # Both parts come from the same row (the same statistics or the same contact).
+        return self.numerator.scoped(condition, ctx=ctx, window=window, op=op)
+
 
 @dataclass(frozen=True)
 class OpenCartAggregate(ScalarSource):
@@ -259,7 +331,16 @@ class OpenCartAggregate(ScalarSource):
     nullable: bool = False
     scale: int = 1
 
+    def scoped(self, condition: Q, *, ctx: CompileContext, window: SalesWindow, op: str) -> Q:
+        if ctx.statistics is None or not ctx.statistics.cart:
+            return condition
+        from segments.models import RunCartStatistics
+
+        return statistics_condition(RunCartStatistics.objects.all(), condition, outer="pk")
+
     def expression(self, *, ctx: CompileContext, window: SalesWindow) -> Expression:
+        if ctx.statistics is not None and ctx.statistics.cart:
+            return F(self.kind)  # a column of the run's RunCartStatistics row
         from orders.models import Cart, CartLine
 
         lines = CartLine.objects.filter(cart__contact_id=OuterRef("pk"), cart__status=Cart.Status.OPEN)
@@ -281,7 +362,20 @@ class AttributeValue(ScalarSource):
     column: str  # text_value, number_value, date_value, boolean_value
     scale: int = 1
 
+    def scoped(self, condition: Q, *, ctx: CompileContext, window: SalesWindow, op: str) -> Q:
+        if ctx.statistics is None:
+            return condition
+        from accounts.models import CompanyAttributeValue
+
+        rows = CompanyAttributeValue.objects.filter(definition__name=self.name)
+        matching = Q(company_id__in=rows.filter(condition).values("company_id"))
+        if op != "is_empty":  # a company without a value has NULL: only is_empty holds (rules.md, null semantics)
+            return matching
+        return matching | ~Q(company_id__in=rows.values("company_id"))
+
     def expression(self, *, ctx: CompileContext, window: SalesWindow) -> Expression:
+        if ctx.statistics is not None:
+            return F(self.column)  # of the CompanyAttributeValue row, see `scoped`
         from accounts.models import CompanyAttributeValue
 
         values = CompanyAttributeValue.objects.filter(company_id=OuterRef("company_id"), definition__name=self.name)
@@ -291,6 +385,13 @@ class AttributeValue(ScalarSource):
 # ---------------------------------------------------------------- reference sources
 
 
+def categories_under(slugs: tuple[str, ...]) -> QuerySet:
+    """Ids of the categories with these slugs and of all their descendants (the closure table)."""
+    from catalog.models import CategoryAncestry
+
+    return CategoryAncestry.objects.filter(ancestor__slug__in=slugs).values("category_id")
+
+
 def _company_of(contact_id: int) -> Subquery:
     from accounts.models import Contact
 
@@ -298,9 +399,9 @@ def _company_of(contact_id: int) -> Subquery:
 
 
 class ReferenceSource:
-    """A set per contact (channels used, products bought, ...), matched with `Exists`."""
+    """A set per contact (channels used, products bought, ...): `Exists` per contact, or a semi-join in a run."""
 
-    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists:
+    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists | Q:
         raise NotImplementedError
 
     def members(self, *, ctx: CompileContext, window: SalesWindow, contact_id: int) -> list[str]:
@@ -310,14 +411,16 @@ class ReferenceSource:
 
 @dataclass(frozen=True)
 class ChannelsUsed(ReferenceSource):
-    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists:
+    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists | Q:
+        if ctx.statistics is not None:
+            return Q(company_id__in=counted_orders(ctx=ctx, window=window).filter(channel__in=values).values("company_id"))
         return Exists(company_orders(ctx=ctx, window=window).filter(channel__in=values))
 
     def members(self, *, ctx: CompileContext, window: SalesWindow, contact_id: int) -> list[str]:
         from orders.models import Order
 
         orders = Order.objects.filter(
-            _period_filter("ordered_at", window_period(window, now=ctx.now)),
+            period_filter("ordered_at", window_period(window, now=ctx.now)),
             company_id=_company_of(contact_id),
         ).exclude(status=Order.Status.CANCELLED)
         return sorted(set(orders.values_list("channel", flat=True)))
@@ -327,20 +430,22 @@ class ChannelsUsed(ReferenceSource):
 class BoughtProducts(ReferenceSource):
     by_category: bool = False
 
-    def _lines(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> QuerySet:
-        lines = company_order_lines(ctx=ctx, window=window)
+    def _lines(self, lines: QuerySet, values: tuple[str, ...]) -> QuerySet:
         if self.by_category:
-            return lines.filter(product__category__ancestry__ancestor__slug__in=values)
+            return lines.filter(product__category_id__in=categories_under(values))
         return lines.filter(product__sku__in=values)
 
-    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists:
-        return Exists(self._lines(ctx=ctx, window=window, values=values))
+    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists | Q:
+        if ctx.statistics is not None:
+            lines = self._lines(counted_order_lines(ctx=ctx, window=window), values)
+            return Q(company_id__in=lines.values("order__company_id"))
+        return Exists(self._lines(company_order_lines(ctx=ctx, window=window), values))
 
     def members(self, *, ctx: CompileContext, window: SalesWindow, contact_id: int) -> list[str]:
         from orders.models import Order, OrderLine
 
         lines = OrderLine.objects.filter(
-            _period_filter("order__ordered_at", window_period(window, now=ctx.now)),
+            period_filter("order__ordered_at", window_period(window, now=ctx.now)),
             order__company_id=_company_of(contact_id),
         ).exclude(order__status=Order.Status.CANCELLED)
         column = "product__category__slug" if self.by_category else "product__sku"
@@ -351,13 +456,17 @@ class BoughtProducts(ReferenceSource):
 class CartProducts(ReferenceSource):
     by_category: bool = False
 
-    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists:
+    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists | Q:
         from orders.models import Cart, CartLine
 
-        lines = CartLine.objects.filter(cart__contact_id=OuterRef("pk"), cart__status=Cart.Status.OPEN)
+        lines = CartLine.objects.filter(cart__status=Cart.Status.OPEN)
         if self.by_category:
-            return Exists(lines.filter(product__category__ancestry__ancestor__slug__in=values))
-        return Exists(lines.filter(product__sku__in=values))
+            lines = lines.filter(product__category_id__in=categories_under(values))
+        else:
+            lines = lines.filter(product__sku__in=values)
+        if ctx.statistics is not None:
+            return Q(pk__in=lines.values("cart__contact_id"))
+        return Exists(lines.filter(cart__contact_id=OuterRef("pk")))
 
     def members(self, *, ctx: CompileContext, window: SalesWindow, contact_id: int) -> list[str]:
         from orders.models import Cart, CartLine
@@ -369,10 +478,13 @@ class CartProducts(ReferenceSource):
 
 @dataclass(frozen=True)
 class SegmentsJoined(ReferenceSource):
-    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists:
+    def matching(self, *, ctx: CompileContext, window: SalesWindow, values: tuple[str, ...]) -> Exists | Q:
         from segments.models import SegmentMembership
 
-        return Exists(SegmentMembership.objects.filter(contact_id=OuterRef("pk"), segment__slug__in=values))
+        memberships = SegmentMembership.objects.filter(segment__slug__in=values)
+        if ctx.statistics is not None:
+            return Q(pk__in=memberships.values("contact_id"))
+        return Exists(memberships.filter(contact_id=OuterRef("pk")))
 
     def members(self, *, ctx: CompileContext, window: SalesWindow, contact_id: int) -> list[str]:
         from segments.models import SegmentMembership

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from segments import api
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("segments/<slug:slug>/refresh/", api.SegmentRefreshApi.as_view(), name="segment-refresh"),
     path("segments/<slug:slug>/history/", api.SegmentHistoryApi.as_view(), name="segment-history"),
     path("contacts/<int:contact_id>/segments/", api.ContactSegmentsApi.as_view(), name="contact-segments"),
+    path("insight/", include("segments.insight.urls")),
 ]

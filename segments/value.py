@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime
 import logging
+from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import Count, F, Max, Sum, Window
+from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncDate
 
 from accounts.models import Company
@@ -66,10 +67,24 @@ class ValueRefreshResult:
     companies: int
     rfm_companies: int
     clv_fitted: bool
+    rows_written: int = 0
+
+
+# The stored columns a refresh computes, in the order `_stored_values` reads them.
+VALUE_COLUMNS: tuple[str, ...] = (
+    "computed_for", "revenue_12m", "orders_12m", "days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary",
+    "rfm_segment", "revenue_rank", "company_total", "top_25_percent", "lifetime_revenue", "predicted_clv_12m",
+)
 
 
 def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
-    """Recompute every company's CompanyValue row as of `now`'s local day."""
+    """Recompute every company's CompanyValue as of `now`'s local day; write only the rows that changed.
+
+    Two grouped queries read the sales; ranks and scores are exact integer arithmetic in
+    Python over the 12-month figures (a company's rank is the number of companies whose
+    figure is at most its own, i.e. a window COUNT over peers). Rows whose values are
+    unchanged are not written, so a refresh without new data writes nothing.
+    """
     today = local_today(now)
     period = value_period(now=now)
     counted = Order.objects.exclude(status=Order.Status.CANCELLED)
@@ -84,38 +99,70 @@ def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
     lifetime = dict(
         counted.order_by().values("company_id").annotate(total=Sum("total_amount")).values_list("company_id", "total")
     )
+    stored = _stored_values()
     # The CLV model sees only purchases before today: fitted once per local day.
-    fitted_today = CompanyValue.objects.filter(computed_for=today, predicted_clv_12m__isnull=False).exists()
+    fitted_today = any(row[0] == today and row[-1] is not None for row in stored.values())
     if fitted_today:
-        clv = dict(CompanyValue.objects.filter(computed_for=today).values_list("company_id", "predicted_clv_12m"))
+        clv = {company_id: row[-1] for company_id, row in stored.items() if row[0] == today}
     else:
         clv = _predicted_clv(counted=counted, today=today)
     zone = shop_zone()
-    rows = []
-    for company_id in Company.objects.values_list("pk", flat=True).iterator(chunk_size=5000):
+    company_ids = list(Company.objects.order_by("pk").values_list("pk", flat=True))
+    figures: dict[int, tuple[Decimal, int, int | None]] = {}
+    for company_id in company_ids:
         stats = in_window.get(company_id)
-        rows.append(
-            CompanyValue(
-                company_id=company_id,
-                computed_for=today,
-                revenue_12m=_money(stats["revenue"]) if stats else Decimal("0.00"),
-                orders_12m=stats["orders"] if stats else 0,
-                days_since_last_order=(today - stats["last"].astimezone(zone).date()).days if stats else None,
-                lifetime_revenue=_money(lifetime.get(company_id)),
-                predicted_clv_12m=clv.get(company_id),
+        if stats:
+            days = (today - stats["last"].astimezone(zone).date()).days
+            figures[company_id] = (_money(stats["revenue"]), stats["orders"], days)
+        else:
+            figures[company_id] = (Decimal("0.00"), 0, None)
+    revenue_ranks = _ranks([revenue for revenue, _orders, _days in figures.values()])
+    active = {company_id: figure for company_id, figure in figures.items() if figure[1] > 0}
+    recency_ranks = _ranks([-days for _revenue, _orders, days in active.values()])  # fewer days = better
+    frequency_ranks = _ranks([orders for _revenue, orders, _days in active.values()])
+    monetary_ranks = _ranks([revenue for revenue, _orders, _days in active.values()])
+    population, active_population = len(figures), len(active)
+
+    changed = []
+    for company_id, (revenue, orders, days) in figures.items():
+        rank = revenue_ranks(revenue)
+        if orders > 0:
+            recency = quintile_score(recency_ranks(-days), active_population)
+            frequency = quintile_score(frequency_ranks(orders), active_population)
+            monetary = quintile_score(monetary_ranks(revenue), active_population)
+            segment = rfm_segment_for(recency, frequency)
+        else:
+            recency = frequency = monetary = segment = None
+        values = (
+            today, revenue, orders, days, recency, frequency, monetary, segment, rank, population,
+            4 * rank > 3 * population,  # 100 * rank / population > 75, exactly
+            _money(lifetime.get(company_id)), clv.get(company_id),
+        )
+        if stored.get(company_id) != values:
+            changed.append(CompanyValue(company_id=company_id, **dict(zip(VALUE_COLUMNS, values, strict=True))))
+    gone = set(stored) - set(figures)
+    if changed or gone:
+        with transaction.atomic():
+            if gone:
+                CompanyValue.objects.filter(company_id__in=sorted(gone)).delete()
+            CompanyValue.objects.bulk_create(
+                changed, batch_size=UPSERT_BATCH, update_conflicts=True, unique_fields=["company"],
+                update_fields=list(VALUE_COLUMNS),
             )
-        )
-    with transaction.atomic():
-        CompanyValue.objects.exclude(company_id__in=Company.objects.values("pk")).delete()
-        CompanyValue.objects.bulk_create(
-            rows, batch_size=UPSERT_BATCH, update_conflicts=True, unique_fields=["company"],
-            update_fields=["computed_for", "revenue_12m", "orders_12m", "days_since_last_order", "lifetime_revenue",
-                           "predicted_clv_12m"],
-        )
-        rfm_companies = _rank_and_score(rows)
     return ValueRefreshResult(
-        computed_for=today, companies=len(rows), rfm_companies=rfm_companies, clv_fitted=bool(clv) and not fitted_today
+        computed_for=today, companies=population, rfm_companies=active_population,
+        clv_fitted=bool(clv) and not fitted_today, rows_written=len(changed) + len(gone),
     )
+
+
+def _stored_values() -> dict[int, tuple]:
+    return {row[0]: row[1:] for row in CompanyValue.objects.order_by().values_list("company_id", *VALUE_COLUMNS)}
+
+
+def _ranks(figures: list):
+    """figure -> how many of `figures` are <= it (CUME_DIST's numerator; ties share the rank)."""
+    ordered = sorted(figures)
+    return lambda figure: bisect_right(ordered, figure)
 
 
 def company_values_ensure_current(*, now: datetime.datetime) -> bool:
@@ -131,43 +178,6 @@ def company_values_ensure_current(*, now: datetime.datetime) -> bool:
 
 def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
-
-
-def _rank_and_score(rows: list[CompanyValue]) -> int:
-    """RFM scores over companies with 12-month orders; revenue rank over all companies (window counts).
-
-    The ranks come from SQL windows over the stored rows; `rows` (the same rows, in memory)
-    get them and are written back with one upsert (bulk_update's CASE per row is far slower).
-    """
-    everyone = CompanyValue.objects.annotate(
-        population=Window(Count("pk")),
-        revenue_rank_at=Window(Count("pk"), order_by=F("revenue_12m").asc()),
-    ).values_list("pk", "population", "revenue_rank_at")
-    ordering = {pk: (rank, population) for pk, population, rank in everyone}
-
-    ordered = CompanyValue.objects.filter(orders_12m__gt=0).annotate(
-        population=Window(Count("pk")),
-        recency_rank=Window(Count("pk"), order_by=F("days_since_last_order").desc()),
-        frequency_rank=Window(Count("pk"), order_by=F("orders_12m").asc()),
-        monetary_rank=Window(Count("pk"), order_by=F("revenue_12m").asc()),
-    ).values_list("pk", "population", "recency_rank", "frequency_rank", "monetary_rank")
-    scores = {
-        pk: (quintile_score(r, n), quintile_score(f, n), quintile_score(m, n)) for pk, n, r, f, m in ordered
-    }
-
-    for row in rows:
-        rank, population = ordering[row.company_id]
-        recency, frequency, monetary = scores.get(row.company_id, (None, None, None))
-        row.revenue_rank, row.company_total = rank, population
-        row.top_25_percent = 4 * rank > 3 * population  # 100 * rank / population > 75, exactly
-        row.rfm_recency, row.rfm_frequency, row.rfm_monetary = recency, frequency, monetary
-        row.rfm_segment = rfm_segment_for(recency, frequency) if recency is not None else None
-    CompanyValue.objects.bulk_create(
-        rows, batch_size=UPSERT_BATCH, update_conflicts=True, unique_fields=["company"],
-        update_fields=["revenue_rank", "company_total", "top_25_percent", "rfm_recency", "rfm_frequency", "rfm_monetary",
-                       "rfm_segment"],
-    )
-    return len(scores)
 
 
 def _predicted_clv(*, counted, today: datetime.date) -> dict[int, Decimal]:

@@ -36,6 +36,7 @@ from b2bshop.demo.dataset import (
     DatasetStats,
     dataset_generate,
 )
+from b2bshop.demo.self_service import demo_self_service_ensure
 from b2bshop.exceptions import ApplicationError
 from catalog.models import Price, Product
 from integrations.erp.services import erp_import_file
@@ -145,7 +146,21 @@ def dataset_load(
                    f"{web.cart_lines_created:,} new cart lines in {time.perf_counter() - started:.1f} s")
     _say(progress, f"[{len(ERP_ENTITIES) + 2}/{len(ERP_ENTITIES) + 2}] setting up the demo logins")
     logins = demo_logins_ensure()
+    demo_self_service_ensure()  # company admins and the buyer's Favourites (docs/self-service.md)
+    planner_statistics_update()
     return LoadResult(runs=runs, web=web, logins=logins)
+
+
+def planner_statistics_update() -> None:
+    """Let PostgreSQL's planner see the freshly loaded volumes at once.
+
+    Autovacuum analyses new tables only after a while (or never, where it is switched off);
+    until then the planner guesses row counts, and segment refreshes and shop pages on a
+    just-loaded `large` dataset pick slow plans.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _check_run(run: ImportRun) -> None:

@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from b2bshop.api.schema import ErrorOutputSerializer
 from b2bshop.exceptions import ApplicationError
 from integrations.erp.authentication import ErpTokenAuthentication
 from integrations.erp.exceptions import ErpBodyTooLargeError
@@ -39,19 +40,11 @@ _FORMATS: dict[str, str | None] = {
 _READ_BYTES = 1024 * 1024
 _SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 
-_ERROR = inline_serializer(
-    "ErrorResponse",
-    {
-        "message": serializers.CharField(),
-        "errors": inline_serializer(
-            "ErrorDetail", {"path": serializers.CharField(), "message": serializers.CharField()}, many=True
-        ),
-    },
-)
+_ERROR = ErrorOutputSerializer
 
 
 class ImportRunOutputSerializer(serializers.ModelSerializer):
-    connection = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    connection = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = ImportRun
@@ -138,6 +131,7 @@ class ImportRunListApi(APIView):
 
     authentication_classes = [ErpTokenAuthentication, SessionAuthentication]
     permission_classes = [IsErpConnectionOrStaff]
+    pagination_class = PageNumberPagination  # also tells the schema that the list is paginated
 
     class FilterSerializer(serializers.Serializer):
         entity = serializers.ChoiceField(choices=ImportRun.Entity.choices, required=False)
@@ -155,7 +149,7 @@ class ImportRunListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         runs = import_run_list(**filters.validated_data)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(runs, request, view=self)
         return paginator.get_paginated_response(ImportRunOutputSerializer(page, many=True).data)
 

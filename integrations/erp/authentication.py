@@ -13,6 +13,7 @@ from integrations.erp.services import erp_connection_touch
 from integrations.models import ErpConnection
 
 _KEYWORDS = (b"bearer", b"token")
+_REFUSED = "Invalid or inactive token."
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,14 @@ class ErpTokenAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise AuthenticationFailed("Invalid Authorization header: use 'Bearer <token>'.")
+        # Every wrong token gets the same answer, whatever its length, bytes or connection state.
         try:
             token = parts[1].decode()
         except UnicodeDecodeError as exc:
-            raise AuthenticationFailed("Invalid token.") from exc
+            raise AuthenticationFailed(_REFUSED) from exc
         connection = erp_connection_get_active(token=token)
         if connection is None:
-            raise AuthenticationFailed("Invalid or inactive token.")
+            raise AuthenticationFailed(_REFUSED)
         erp_connection_touch(connection=connection)
         return ErpConnectionUser(connection), connection
 

@@ -357,6 +357,9 @@ def _json_cell(value: object) -> str:
 def _first_record_columns(record: object, *, where: str) -> tuple[str, ...]:
     if not isinstance(record, dict):
         raise ErpFileError(f"{where} is not a JSON object with the column names as keys")
+    if not record:
+        # The first record names the columns: an empty one names none.
+        raise ErpFileError(f"{where} is an empty JSON object; it must have the column names as keys")
     if not all(_encodable(str(key)) for key in record):
         raise ErpFileError(f"{where} has a key that is not valid Unicode")
     return _columns_check([str(key) for key in record])

@@ -1,5 +1,6 @@
 """Reads of the ERP integration: connections by token, import runs, data freshness."""
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +18,17 @@ _FAILED = Q(status=ImportRun.Status.FAILED, dry_run=False)
 
 
 def erp_connection_get_active(*, token: str) -> ErpConnection | None:
-    """The active connection whose token this is, or None."""
-    return ErpConnection.objects.filter(token_digest=ErpConnection.digest(token), is_active=True).first()
+    """The active connection whose token this is, or None.
+
+    The plain token is never compared: the database looks up its SHA-256 digest, whose
+    timing says nothing about the token (a guess cannot steer its digest's prefix), and
+    the digest found is compared again in constant time, whatever the database does.
+    """
+    digest = ErpConnection.digest(token)
+    connection = ErpConnection.objects.filter(token_digest=digest, is_active=True).first()
+    if connection is None or not hmac.compare_digest(connection.token_digest.encode(), digest.encode()):
+        return None
+    return connection
 
 
 def import_run_list(*, entity: str | None = None, status: str | None = None) -> QuerySet[ImportRun]:

@@ -21,6 +21,10 @@ from integrations.erp.signals import erp_import_finished
 from integrations.models import ErpConnection, ImportRun
 
 _UNEXPECTED_ERROR = "the import stopped on an unexpected error; nothing was imported"
+_INTERRUPTED = (
+    "interrupted: the process running this import stopped before it finished (killed or crashed); "
+    "nothing of it was imported"
+)
 # last_used_at is refreshed at most this often, not on every request.
 _TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -58,6 +62,7 @@ def erp_import(
     importer_class = IMPORTERS.get(entity)
     if importer_class is None:
         raise ErpUnknownEntityError(f"unknown entity '{entity}'; use one of {', '.join(IMPORTERS)}")
+    import_runs_interrupted_mark()
     run = ImportRun.objects.create(
         entity=entity,
         source=source,
@@ -68,7 +73,9 @@ def erp_import(
         triggered_by=triggered_by,
     )
     try:
-        outcome = _rows_import(entity=entity, stream=stream, fmt=fmt, dry_run=dry_run, strict=strict, progress=progress)
+        outcome = _rows_import(
+            run=run, entity=entity, stream=stream, fmt=fmt, dry_run=dry_run, strict=strict, progress=progress
+        )
     except ErpFileError as exc:
         _import_run_finish(run=run, status=ImportRun.Status.FAILED, message=exc.message)
         raise ErpImportFileError(exc.message, import_run=run) from exc
@@ -92,8 +99,31 @@ def erp_import_file(*, entity: str, path: str | Path, **kwargs: Any) -> ImportRu
         return erp_import(entity=entity, stream=stream, **kwargs)
 
 
+def import_runs_interrupted_mark() -> int:
+    """Mark runs left `running` by a process that died (killed worker, crash) as failed; returns how many.
+
+    A live import holds a row lock on its own run for as long as its transaction is open
+    (`_rows_import`), so the runs that can be locked here have no process any more; the
+    rows they were writing were rolled back with their transaction. SQLite has no row
+    locks: there every running run is marked, and a live one sets its real status when it
+    finishes.
+    """
+    with transaction.atomic():
+        orphaned = list(
+            ImportRun.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportRun.Status.RUNNING)
+            .values_list("pk", flat=True)
+        )
+        if not orphaned:
+            return 0
+        return ImportRun.objects.filter(pk__in=orphaned, status=ImportRun.Status.RUNNING).update(
+            status=ImportRun.Status.FAILED, message=_INTERRUPTED, finished_at=timezone.now()
+        )
+
+
 def _rows_import(
     *,
+    run: ImportRun,
     entity: str,
     stream: BinaryIO,
     fmt: str | None,
@@ -106,6 +136,8 @@ def _rows_import(
     importer_class = IMPORTERS[entity]
     try:
         with transaction.atomic():
+            # Held until the import's transaction ends: tells a later import this run is still alive.
+            list(ImportRun.objects.select_for_update().filter(pk=run.pk).values_list("pk"))
             table = table_open(stream=stream, fmt=fmt, chunk_rows=settings.ERP_IMPORT_CHUNK_ROWS)
             if table.columns:
                 importer_class.schema.header_check(table.columns)

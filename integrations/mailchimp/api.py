@@ -19,6 +19,8 @@ from segments.models import Segment
 class _StrictSerializer(serializers.Serializer):
     """Unknown fields are errors (a typo must not silently start a different sync)."""
 
+    rejects_unknown_fields = True  # the schema says so: additionalProperties false
+
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
@@ -82,6 +84,7 @@ class MailchimpSyncStartApi(APIView):
 
 class MailchimpSyncRunListApi(APIView):
     permission_classes = [IsMarketer]
+    pagination_class = PageNumberPagination  # also tells the schema that the list is paginated
 
     class FilterSerializer(serializers.Serializer):
         segment = serializers.SlugField(required=False)
@@ -102,7 +105,7 @@ class MailchimpSyncRunListApi(APIView):
         if "segment" in filters.validated_data:
             segment_id = get_object_or_404(Segment, slug=filters.validated_data["segment"]).pk
         runs = mailchimp_sync_run_list(segment_id=segment_id, status=filters.validated_data.get("status"))
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(runs, request, view=self)
         return paginator.get_paginated_response(SyncRunOutputSerializer(page, many=True).data)
 

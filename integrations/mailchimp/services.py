@@ -34,7 +34,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from b2bshop.audit.services import audit_record
+from b2bshop.audit.snapshots import mailchimp_sync_snapshot
 from b2bshop.exceptions import ApplicationError, ErrorDetail
+from b2bshop.models import AuditEntry
+from b2bshop.outbox.services import task_enqueue_on_commit
 from integrations.mailchimp.client import MailchimpClient, MemberError, MemberInfo, TagInfo, mailchimp_client
 from integrations.mailchimp.conf import MAX_PAGE, MailchimpSettings, mailchimp_settings
 from integrations.mailchimp.consent import (
@@ -131,7 +135,9 @@ ProgressCallback = Callable[[SyncProgress], None]
 def mailchimp_segment_sync_save(
     *, segment: Segment, enabled: bool, tag_prefix: str | None = None, user=None, sync_now: bool = True
 ) -> MailchimpSegmentSync:
-    """Turn a segment's sync on or off (or change the tag prefix); an enabled sync runs after commit."""
+    """Turn a segment's sync on or off (or change the tag prefix); an enabled sync runs after commit. Audited."""
+    existing = MailchimpSegmentSync.objects.select_for_update().select_related("segment").filter(segment=segment).first()
+    before = mailchimp_sync_snapshot(existing) if existing else None
     sync, _created = MailchimpSegmentSync.objects.get_or_create(
         segment=segment, defaults={"tag_prefix": mailchimp_settings().tag_prefix if tag_prefix is None else tag_prefix}
     )
@@ -139,9 +145,23 @@ def mailchimp_segment_sync_save(
     if tag_prefix is not None:
         sync.tag_prefix = tag_prefix
     sync.save(update_fields=["enabled", "tag_prefix", "updated_at"])
+    audit_record(
+        user=user, target_type=AuditEntry.TargetType.MAILCHIMP_SYNC, target_id=sync.pk, target_label=segment.name,
+        before=before, after=mailchimp_sync_snapshot(sync), switch_field="enabled", segment_id=segment.pk,
+    )
     if enabled and sync_now:
         mailchimp_sync_enqueue(segment_id=segment.pk, trigger=Run.Trigger.ADMIN, user=user)
     return sync
+
+
+@transaction.atomic
+def mailchimp_segment_sync_delete(*, sync: MailchimpSegmentSync, user=None) -> None:
+    """Remove a segment's sync setting (the tag stays in Mailchimp). Audited."""
+    audit_record(
+        user=user, target_type=AuditEntry.TargetType.MAILCHIMP_SYNC, target_id=sync.pk, target_label=sync.segment.name,
+        before=mailchimp_sync_snapshot(sync), after=None, switch_field="enabled", segment_id=sync.segment_id,
+    )
+    sync.delete()
 
 
 # ------------------------------------------------------------------ starting
@@ -175,7 +195,7 @@ def mailchimp_sync_enqueue(
         if queued is not None:
             return queued
         run = Run.objects.create(segment_id=segment_id, dry_run=dry_run, full=full, trigger=trigger, triggered_by=user)
-        transaction.on_commit(partial(mailchimp_sync_task.delay, run_id=run.pk))
+        task_enqueue_on_commit(mailchimp_sync_task, run_id=run.pk)
     return run
 
 
@@ -911,12 +931,14 @@ class _SyncEngine:
         failed = {error.email for error in outcome.errors}
         done = [email for email in prepared.emails if email not in failed]
         operation = MailchimpMemberError.Operation.TAG_ADD if phase == Chunk.Phase.TAG_ADD else MailchimpMemberError.Operation.TAG_REMOVE
+        # The run counts the members it put in or took out of the tag, not Mailchimp's `total_added`:
+        # a chunk sent again after a crash finds its members already there (0), yet this run added them.
         if phase == Chunk.Phase.TAG_ADD:
             self._tag_mirror_add(sync, done)
-            self.run.added += outcome.added
+            self.run.added += len(done)
         else:
             MailchimpTagMember.objects.filter(sync=sync, email__in=done).delete()
-            self.run.removed += outcome.removed
+            self.run.removed += len(done)
         self._errors_resolve(operation=operation, sync=sync, emails=done)
         self._errors_record(operation=operation, sync=sync, errors=outcome.errors, contacts=contacts)
         self.run.failed += len(outcome.errors)

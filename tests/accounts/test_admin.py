@@ -46,6 +46,12 @@ class MarketingGroupEnsureTests:
             "change_mailchimpmembererror", "change_mailchimpemailchangerequest",
             *(f"{action}_{model}" for action in ("add", "change", "delete")
               for model in ("contentblock", "menuitem", "categoryrestriction", "productrestriction")),
+            # Segment offers (docs/offers.md): promotions, shipping and payment rules.
+            *(f"{action}_{model}" for action in ("add", "change", "delete")
+              for model in ("promotion", "promotiontier", "shippingrule", "shippingband", "productshippingweight",
+                            "paymentmethodrule")),
+            # The insight's cost per order channel (docs/insight.md).
+            "add_channelcost", "change_channelcost", "delete_channelcost",
         }
         erp_models = {"company", "contact", "category", "product", "price", "order", "orderline", "importrun"}
         assert not {codename for codename in writes if codename.split("_", 1)[1] in erp_models}

@@ -47,6 +47,20 @@ class ResolvedPriceTests:
         assert resolved_prices(company=company, product_ids=[product.pk], on=DAY - datetime.timedelta(days=1))[product.pk] == Decimal("8.00")
         assert resolved_prices(company=company, product_ids=[product.pk], on=DAY + datetime.timedelta(days=5))[product.pk] == Decimal("6.00")
 
+    def test_an_older_company_price_beats_a_newer_group_price_and_an_expired_one_does_not(self):
+        company = CompanyFactory(price_group="florists")
+        older, expired = ProductFactory(), ProductFactory()
+        PriceFactory(product=older, company=company, price=Decimal("5.00"), valid_from=DAY - datetime.timedelta(days=90))
+        PriceFactory(product=older, price_group="florists", price=Decimal("4.00"), valid_from=DAY)
+        PriceFactory(
+            product=expired, company=company, price=Decimal("3.00"), valid_until=DAY - datetime.timedelta(days=1)
+        )
+        PriceFactory(product=expired, price_group="florists", price=Decimal("6.50"))
+
+        prices = resolved_prices(company=company, product_ids=[older.pk, expired.pk], on=DAY)
+
+        assert prices == {older.pk: Decimal("5.00"), expired.pk: Decimal("6.50")}
+
     def test_listing_prices_are_one_query(self, django_assert_num_queries):
         company = CompanyFactory(price_group="florists")
         for _ in range(10):

@@ -3,9 +3,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from orders.models import Cart, Order
+from orders.models import Cart, Order, OrderList, OrderListItem
 from tests.admin_support import page_query_count
 from tests.accounts.factories import ContactFactory
+from tests.catalog.factories import ProductFactory
 from tests.orders.factories import CartFactory, CartLineFactory, OrderFactory, OrderLineFactory
 
 
@@ -108,3 +109,24 @@ class CartAdminTests:
         few = page_query_count(client, url)
         CartLineFactory.create_batch(20)
         assert page_query_count(client, url) == few
+
+
+@pytest.mark.django_db
+class OrderListAdminTests:
+    def test_lists_and_their_items_show_read_only(self, superuser, admin_client_for):
+        client = admin_client_for(superuser)
+        contact = ContactFactory()
+        order_list = OrderList.objects.create(company=contact.company, name="Weekly", created_by=contact)
+        product = ProductFactory(name="Tulip Strong Gold")
+        OrderListItem.objects.create(order_list=order_list, product=product, quantity=6, added_at="2026-11-26T09:00Z")
+
+        changelist = client.get(reverse("admin:orders_orderlist_changelist")).content.decode()
+        change = client.get(reverse("admin:orders_orderlist_change", args=[order_list.pk]))
+        posted = client.post(reverse("admin:orders_orderlist_change", args=[order_list.pk]), {"name": "Renamed"})
+
+        assert "Weekly" in changelist
+        assert change.status_code == 200 and "Tulip Strong Gold" in change.content.decode()
+        assert posted.status_code == 403
+        order_list.refresh_from_db()
+        assert order_list.name == "Weekly"
+        assert client.get(reverse("admin:orders_orderlist_add")).status_code == 403

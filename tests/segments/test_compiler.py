@@ -18,6 +18,7 @@ from accounts.text import fold
 from catalog.models import CategoryAncestry
 from orders.models import Order, OrderLine
 from segments.compiler import UnknownFieldError, compile_rule
+from segments.statistics import run_statistics_prepare
 from segments.fields import field_registry_build
 from segments.validation import RuleValidationError, validate_rule
 from tests.accounts.factories import CompanyFactory, ContactFactory, StaffUserFactory
@@ -51,9 +52,17 @@ def utc(*args: int) -> datetime.datetime:
 
 
 def matches(rule: dict[str, Any], *, now: datetime.datetime = NOW) -> set[str]:
-    """The emails of the contacts the rule selects (validated, compiled, one query)."""
-    q = compile_rule(validate_rule(rule, registry=REGISTRY), registry=REGISTRY, now=now)
-    return set(Contact.objects.filter(q).values_list("email", flat=True))
+    """The emails of the contacts the rule selects (validated, compiled, one query).
+
+    Both compiled forms must agree: per contact (correlated aggregates) and the refresh
+    run's form over pre-aggregated statistics (semi-joins).
+    """
+    node = validate_rule(rule, registry=REGISTRY)
+    live = set(Contact.objects.filter(compile_rule(node, registry=REGISTRY, now=now)).values_list("email", flat=True))
+    statistics = run_statistics_prepare(nodes=[node], registry=REGISTRY, now=now)
+    bulk = compile_rule(node, registry=REGISTRY, now=now, statistics=statistics)
+    assert set(Contact.objects.filter(bulk).values_list("email", flat=True)) == live, "the refresh form disagrees"
+    return live
 
 
 def cond(field: str, op: str, value: Any = None, **extra: Any) -> dict[str, Any]:

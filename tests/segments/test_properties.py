@@ -26,6 +26,7 @@ from accounts.models import CompanyAttributeValue, Contact, User
 from accounts.text import fold
 from orders.models import Cart, Order
 from segments.compiler import compile_rule
+from segments.statistics import run_statistics_prepare
 from segments.fields import VALUELESS_OPERATORS, WINDOW_NAMES, Field, FieldRegistry, FieldType, field_registry_build
 from segments.validation import RuleValidationError, rule_to_json, validate_rule
 from tests.accounts.factories import CompanyAttributeDefinitionFactory, CompanyFactory, ContactFactory
@@ -342,8 +343,13 @@ def pools(db, settings) -> Pools:
 
 
 def sql_members(rule: dict[str, Any], *, registry: FieldRegistry) -> set[int]:
+    """The members per contact (correlated aggregates); the refresh run's form must select the same."""
     tree = validate_rule(rule, registry=registry)
-    return set(Contact.objects.filter(compile_rule(tree, registry=registry, now=NOW)).values_list("pk", flat=True))
+    members = set(Contact.objects.filter(compile_rule(tree, registry=registry, now=NOW)).values_list("pk", flat=True))
+    statistics = run_statistics_prepare(nodes=[tree], registry=registry, now=NOW)
+    bulk = compile_rule(tree, registry=registry, now=NOW, statistics=statistics)
+    assert set(Contact.objects.filter(bulk).values_list("pk", flat=True)) == members, "the refresh form disagrees"
+    return members
 
 
 class CompiledRuleTests:

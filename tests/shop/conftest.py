@@ -59,3 +59,24 @@ def shop_data(db):
         "tulip": tulip,
         "tuesday_only": tuesday_only,
     }
+
+
+@pytest.fixture
+def category_tree(shop_data):
+    """The closure rows the ERP import keeps for the category tree (restrictions and menus read them)."""
+    from catalog.services import category_tree_rebuild
+
+    category_tree_rebuild()
+
+
+@pytest.fixture
+def dealers(shop_data):
+    """A "dealers" segment with buyer A as its only member (segment ids are cached per contact: cleared)."""
+    from django.core.cache import cache
+
+    from tests.segments.factories import SegmentFactory, SegmentMembershipFactory
+
+    segment = SegmentFactory(slug="dealers", name="Dealers")
+    SegmentMembershipFactory(segment=segment, contact=shop_data["buyer_a"])
+    cache.clear()
+    return segment

@@ -1,28 +1,11 @@
 """Segment membership on the shop pages: banners per placement, hidden categories, segment assortments."""
 
 import pytest
-from django.core.cache import cache
 
-from catalog.services import category_tree_rebuild
 from personalization.models import ContentBlock
 from tests.personalization.factories import CategoryRestrictionFactory, ContentBlockFactory, ProductRestrictionFactory
-from tests.segments.factories import SegmentFactory, SegmentMembershipFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.shop.urls")]
-
-
-@pytest.fixture(autouse=True)
-def _category_tree(shop_data):
-    """The closure rows the ERP import keeps for the category tree."""
-    category_tree_rebuild()
-
-
-@pytest.fixture
-def dealers(shop_data):
-    segment = SegmentFactory(slug="dealers", name="Dealers")
-    SegmentMembershipFactory(segment=segment, contact=shop_data["buyer_a"])
-    cache.clear()
-    return segment
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.shop.urls"), pytest.mark.usefixtures("category_tree")]
 
 
 class ShopBannerTests:

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from b2bshop.demo.dataset import DatasetSpec
 from b2bshop.demo.loading import DemoLogin, demo_seed
+from b2bshop.demo.offers import demo_offers_ensure
+from b2bshop.demo.personalization import demo_personalization_ensure
 from b2bshop.demo.segments import demo_mailchimp_sync, demo_segments_ensure
 from b2bshop.demo.selectors import shop_data_counts
 from segments.models import Segment
@@ -40,6 +42,8 @@ class Command(BaseCommand):
         if progress:
             progress("creating and refreshing the demo segments")
         created_segments = demo_segments_ensure()
+        created_offers = demo_offers_ensure()
+        created_personalization = demo_personalization_ensure()
         if progress:
             progress("syncing the campaign segments to Mailchimp")
         synced = demo_mailchimp_sync()
@@ -49,6 +53,8 @@ class Command(BaseCommand):
         ))
         for name, value in shop_data_counts().as_rows():
             self.stdout.write(f"  {name:<26} {value:>10,}")
+        self.stdout.write(f"Segment offers: {created_offers} promotions, shipping and payment rules created.")
+        self.stdout.write(f"Personalization: {created_personalization} banners, menu items and restrictions created.")
         self.stdout.write(f"Segments: {created_segments} created, {synced} synced to Mailchimp; members per segment:")
         for segment in Segment.objects.order_by("name"):
             self.stdout.write(f"  {segment.name:<44} {segment.member_count:>6,}")

@@ -11,5 +11,17 @@
       if (event.key === "Enter") { event.preventDefault(); input.form.requestSubmit ? input.form.requestSubmit() : input.form.submit(); }
     });
   });
+  // Menu items with children: the toggle button opens and closes the submenu (hover and focus open it too).
+  document.querySelectorAll(".menu-toggle[aria-controls]").forEach(function (toggle) {
+    toggle.addEventListener("click", function () {
+      toggle.setAttribute("aria-expanded", toggle.getAttribute("aria-expanded") === "true" ? "false" : "true");
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    document.querySelectorAll('.menu-toggle[aria-expanded="true"]').forEach(function (toggle) {
+      toggle.setAttribute("aria-expanded", "false");
+    });
+  });
   document.documentElement.setAttribute("data-shop-js", "ready");
 })();

@@ -162,6 +162,11 @@ class JsonReaderTests:
         with pytest.raises(ErpFileError, match="line 1 is not a JSON object"):
             _read(b'["sku"]\n', fmt="jsonl")
 
+    @pytest.mark.parametrize("content", [b"{}", b"{}\n", b'[{}, {"sku": "A"}]'])
+    def test_an_empty_first_record_fails_the_file(self, content):
+        with pytest.raises(ErpFileError, match="is an empty JSON object"):
+            _read(content)
+
     def test_invalid_json_on_the_first_line_fails_the_file(self):
         with pytest.raises(ErpFileError, match="line 1 is not valid JSON"):
             _read(b'{"sku": "A"\n')

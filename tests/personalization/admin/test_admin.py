@@ -10,7 +10,6 @@ from django.urls import reverse
 from PIL import Image
 
 from personalization.models import (
-    BANNER_IMAGE_MAX_BYTES,
     ContentBlock,
     MenuItem,
     validate_banner_image,
@@ -53,7 +52,7 @@ class BannerImageValidationTests:
 
     def test_more_than_5_mb_is_refused(self):
         upload = image_upload()
-        upload.size = BANNER_IMAGE_MAX_BYTES + 1
+        upload.size = 5 * 1024 * 1024 + 1  # the default UPLOAD_IMAGE_MAX_BYTES
 
         with pytest.raises(ValidationError, match="larger than 5 MB"):
             validate_banner_image(upload)

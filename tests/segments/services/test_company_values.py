@@ -114,3 +114,24 @@ class CompanyValuesRefreshTests:
         assert values[spenders[1].pk].revenue_percentile == 75.0
         assert values[spenders[1].pk].top_25_percent is False  # 75 is not above 75
         assert values[spenders[2].pk].top_25_percent is True
+
+    def test_a_second_refresh_of_the_day_writes_no_rows_and_a_change_writes_only_its_rows(self):
+        companies = [CompanyFactory() for _ in range(3)]
+        for index, company in enumerate(companies):
+            _order(company, day=datetime.date(2026, 6, 1), amount=f"{100 * (index + 1)}.00")
+        first = company_values_refresh(now=NOW)
+        assert first.rows_written == 3
+
+        assert company_values_refresh(now=NOW).rows_written == 0
+
+        _order(companies[0], day=datetime.date(2020, 1, 1), amount="50.00")  # outside 12 months: lifetime only
+        changed = company_values_refresh(now=NOW)
+        assert changed.rows_written == 1
+        assert CompanyValue.objects.get(company=companies[0]).lifetime_revenue == Decimal("150.00")
+
+    def test_values_of_deleted_companies_are_removed(self):
+        kept, gone = CompanyFactory(), CompanyFactory()
+        company_values_refresh(now=NOW)
+        gone.delete()
+        assert company_values_refresh(now=NOW).rows_written == 1
+        assert list(CompanyValue.objects.values_list("company_id", flat=True)) == [kept.pk]

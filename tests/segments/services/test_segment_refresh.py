@@ -19,7 +19,7 @@ from segments.services import (
 )
 from segments.validation import RuleValidationError
 from tests.accounts.factories import CompanyFactory, ContactFactory
-from tests.orders.factories import CartLineFactory
+from tests.orders.factories import CartLineFactory, OrderFactory
 
 NOW = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 DUTCH = {"field": "company.country", "op": "eq", "value": "NL"}
@@ -106,6 +106,16 @@ class SegmentRefreshTests:
         assert result.status == RefreshRun.Status.SKIPPED
 
 
+    def test_saving_a_stale_instance_keeps_the_refreshed_member_count(self):
+        ContactFactory.create_batch(2, company=CompanyFactory(country="NL"))
+        segment = segment_save(name="Dutch", rule=DUTCH, refresh=False)
+        segment_refresh(segment_id=segment.pk, now=NOW)  # the instance above still says 0 members
+
+        segment_save(segment=segment, name="Dutch customers", rule=DUTCH, refresh=False)
+
+        segment.refresh_from_db()
+        assert (segment.name, segment.member_count, segment.last_refreshed_at is not None) == ("Dutch customers", 2, True)
+
 @pytest.mark.django_db
 class SegmentCompositionTests:
     def test_member_of_sees_the_dependency_refreshed_first(self):
@@ -164,6 +174,59 @@ class ContactReevaluationTests:
         assert contact_segment_ids(contact_id=contact.pk) == frozenset({segment.pk})
         segment.refresh_from_db()
         assert segment.member_count == 1
+
+    def test_a_changed_rule_is_evaluated_at_once_although_the_sql_is_kept(self):
+        contact = ContactFactory(company=CompanyFactory(country="NL"))
+        segment = segment_save(name="Dutch", rule=DUTCH, refresh=False)
+        assert contacts_segments_reevaluate(contact_ids=[contact.pk], now=NOW).joined == {(segment.pk, contact.pk)}
+
+        segment.refresh_from_db()
+        segment_save(segment=segment, name="Dutch", rule={"field": "company.country", "op": "eq", "value": "BE"}, refresh=False)
+
+        assert contacts_segments_reevaluate(contact_ids=[contact.pk], now=NOW).left == {(segment.pk, contact.pk)}
+
+    def test_a_last_days_window_ends_at_each_calls_now(self):
+        """The kept SQL takes `now` as a parameter: an order placed after an earlier call counts."""
+        contact = ContactFactory()
+        segment = segment_save(name="Recent buyers", refresh=False, rule={
+            "field": "sales.order_count", "op": "gte", "value": 1, "window": {"last_days": 7}})
+        assert contacts_segments_reevaluate(contact_ids=[contact.pk], now=NOW).joined == frozenset()
+        OrderFactory(company=contact.company, ordered_at=NOW + datetime.timedelta(hours=1))
+
+        assert contacts_segments_reevaluate(contact_ids=[contact.pk], now=NOW).joined == frozenset()  # still in the future
+        later = contacts_segments_reevaluate(contact_ids=[contact.pk], now=NOW + datetime.timedelta(hours=2))
+        assert later.joined == {(segment.pk, contact.pk)}
+
+    def test_percent_signs_in_rule_values_stay_literal_in_the_kept_sql(self):
+        roses = ContactFactory(company=CompanyFactory(name="100% Roses"))
+        other = ContactFactory(company=CompanyFactory(name="1000 Roses"))
+        segment = segment_save(name="Percent", refresh=False, rule={"field": "company.name", "op": "contains", "value": "0% r"})
+
+        evaluation = contacts_segments_reevaluate(contact_ids=[roses.pk, other.pk], now=NOW)
+        again = contacts_segments_reevaluate(contact_ids=[other.pk], now=NOW)
+
+        assert evaluation.joined == {(segment.pk, roses.pk)}
+        assert again.joined == again.left == frozenset()
+
+    def test_results_stay_right_when_kept_statements_are_dropped(self, monkeypatch):
+        monkeypatch.setattr("segments.selectors._PREPARED_KEPT", 1)  # every new plan drops the connection's statements
+        contact = ContactFactory(company=CompanyFactory(country="NL"))
+        segment = segment_save(name="Country", rule=DUTCH, refresh=False)
+        for country, member in (("BE", False), ("NL", True), ("BE", False)):
+            segment.refresh_from_db()
+            segment_save(segment=segment, name="Country", refresh=False,
+                         rule={"field": "company.country", "op": "eq", "value": country})
+            contacts_segments_reevaluate(contact_ids=[contact.pk], now=NOW)
+            assert (segment.pk in contact_segment_ids(contact_id=contact.pk)) is member
+
+    def test_several_contacts_are_evaluated_together(self):
+        dutch = ContactFactory.create_batch(2, company=CompanyFactory(country="NL"))
+        other = ContactFactory(company=CompanyFactory(country="DE"))
+        segment = segment_save(name="Dutch", rule=DUTCH, refresh=False)
+
+        evaluation = contacts_segments_reevaluate(contact_ids=[c.pk for c in [*dutch, other]], now=NOW)
+
+        assert evaluation.joined == {(segment.pk, dutch[0].pk), (segment.pk, dutch[1].pk)}
 
     def test_reevaluation_query_count_is_constant_in_the_number_of_contacts(self, django_assert_max_num_queries):
         for index in range(3):

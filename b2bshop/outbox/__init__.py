@@ -1,0 +1,1 @@
+"""Celery tasks that could not be queued (broker down) are kept here and queued again later."""
