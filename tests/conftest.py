@@ -1,8 +1,10 @@
 import os
 import shutil
+from unittest import mock
 
 import pytest
 from django.db import connections
+from django_redis.cache import RedisCache
 from hypothesis import HealthCheck, settings
 
 # Playwright's sync API keeps an event loop in the main thread; Django must still
@@ -24,7 +26,7 @@ def _empty_cache():
     from django.core.cache import cache
 
     yield
-    cache.delete_pattern("*") if hasattr(cache, "delete_pattern") else cache.clear()
+    cache.clear()  # in Redis: this worker's keys only (see _isolated_cache)
 
 
 @pytest.fixture(autouse=True)
@@ -43,9 +45,10 @@ def _isolated_cache():
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     caches = {name: {**config, "KEY_PREFIX": f"test-{worker}"} for name, config in django_settings.CACHES.items()}
-    with override_settings(CACHES=caches):
-        # django-redis' clear() flushes the whole database, other workers' keys included.
-        cache.delete_pattern("*") if hasattr(cache, "delete_pattern") else cache.clear()
+    # django-redis' clear() flushes the whole database, other workers' keys (their sessions,
+    # segment ids) included: in tests it clears only this worker's prefix.
+    with override_settings(CACHES=caches), mock.patch.object(RedisCache, "clear", lambda self: self.delete_pattern("*")):
+        cache.clear()
         yield
 
 
