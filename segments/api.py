@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
@@ -57,6 +58,12 @@ class SegmentOutputSerializer(serializers.ModelSerializer):
 
 class MailchimpSyncInputSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        # Also in a PATCH: a sync setting without `enabled` says nothing (it used to answer 500).
+        if "enabled" not in data:
+            raise serializers.ValidationError({"enabled": ["This field is required."]})
+        return data
 
 
 class SegmentInputSerializer(serializers.Serializer):
@@ -129,6 +136,9 @@ class SegmentListApi(APIView):
         serializer = SegmentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if not data.get("slug") and not slugify(data["name"]):
+            # segment_save makes the slug from the name; an empty slug would be saved (found by the API fuzzing).
+            raise serializers.ValidationError({"slug": ["The name has no letters or digits to make a slug of: give a slug."]})
         _unique(name=data["name"], slug=data.get("slug"), exclude=None)
         sync = data.pop("mailchimp_sync", None)
         with transaction.atomic():

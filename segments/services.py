@@ -48,6 +48,10 @@ class SegmentCycleError(ApplicationError):
     pass
 
 
+class SegmentSlugError(ApplicationError):
+    """No usable slug: none given and none can be made from the name."""
+
+
 @dataclass(frozen=True)
 class RefreshResult:
     segment_id: int
@@ -149,6 +153,11 @@ def segment_save(
 ) -> Segment:
     """Create or update a segment: validated rule, acyclic references, refreshed after commit, audited."""
     slug = slug or (segment.slug if segment else slugify(name))
+    if not slug:
+        raise SegmentSlugError(
+            "the name has no letters or digits to make a slug of: give a slug",
+            errors=[ErrorDetail(path="/slug", message="give a slug: the name has no letters or digits to make one of")],
+        )
     registry = field_registry()
     node = segment_rule_check(rule=rule, registry=registry, own_slug=slug)
     # Read from the database: an admin form has already set its new values on the instance.

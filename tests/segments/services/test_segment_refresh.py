@@ -254,3 +254,15 @@ class RefreshDirtyTests:
 
         assert refreshed == {base.pk, dependent.pk}
         assert clean.pk not in refreshed
+
+
+@pytest.mark.django_db
+def test_a_name_without_letters_or_digits_needs_a_slug():
+    from segments.services import SegmentSlugError
+
+    with pytest.raises(SegmentSlugError) as caught:
+        segment_save(name="%", rule=DUTCH, refresh=False)
+
+    assert [error.path for error in caught.value.errors] == ["/slug"]
+    assert not Segment.objects.exists()
+    assert segment_save(name="%", slug="percent", rule=DUTCH, refresh=False).slug == "percent"
