@@ -98,11 +98,13 @@ def superuser(db):
 
 @pytest.fixture
 def marketer(db):
-    """Staff in the Marketing group with its ERP-data permissions (apps may refine this fixture)."""
+    """Staff in the Marketing group with all of the group's permissions, as the demo's marketer."""
     from accounts.services import marketing_group_ensure
+    from segments.permissions import marketing_segment_permissions_grant
     from tests.accounts.factories import StaffUserFactory
 
-    user = StaffUserFactory()
+    user = StaffUserFactory(email="marketer@b2bshop.example")
+    marketing_segment_permissions_grant()  # the segments app adds its own permissions to the same group
     user.groups.add(marketing_group_ensure())
     return user
 

@@ -13,7 +13,6 @@ from b2bshop.models import AuditEntry
 from integrations.models import MailchimpSegmentSync
 from personalization.models import ContentBlock
 from segments.models import Segment
-from segments.permissions import marketing_segment_permissions_grant
 from segments.services import SegmentCycleError, segment_save
 from tests.accounts.factories import ContactFactory, StaffUserFactory
 from tests.personalization.factories import ContentBlockFactory
@@ -24,13 +23,6 @@ pytestmark = pytest.mark.django_db
 DUTCH_RULE = {"all": [{"field": "company.country", "op": "eq", "value": "NL"}]}
 BELGIAN_RULE = {"all": [{"field": "company.country", "op": "eq", "value": "BE"}]}
 Action, Target = AuditEntry.Action, AuditEntry.TargetType
-
-
-@pytest.fixture
-def marketer(db):
-    user = StaffUserFactory(email="marketer@b2bshop.example")
-    user.groups.add(marketing_segment_permissions_grant())
-    return user
 
 
 @pytest.fixture

@@ -1,18 +1,9 @@
 import pytest
 from django.test import Client
 
-from segments.permissions import marketing_segment_permissions_grant
 from tests.accounts.factories import ContactFactory, StaffUserFactory
 
 STAFF_PASSWORD = "staff-pass-123"  # StaffUserFactory's
-
-
-@pytest.fixture
-def marketer(db):
-    """Staff in the Marketing group, with the group's segment permissions."""
-    user = StaffUserFactory(email="marketer@b2bshop.example")
-    user.groups.add(marketing_segment_permissions_grant())
-    return user
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.services import marketing_group_ensure
 from orders.models import Order
-from segments.permissions import marketing_segment_permissions_grant
-from tests.accounts.factories import ContactFactory, StaffUserFactory
+from tests.accounts.factories import ContactFactory
 from tests.orders.factories import OrderFactory
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -25,14 +23,6 @@ def order(company, *, day: datetime.date, amount: str, channel=Order.Channel.WEB
 
 def days_ago(days: int) -> datetime.date:
     return NOW.date() - datetime.timedelta(days=days)
-
-
-@pytest.fixture
-def marketer(db):
-    user = StaffUserFactory(email="marketer@b2bshop.example")
-    user.groups.add(marketing_segment_permissions_grant())
-    marketing_group_ensure()  # the same "Marketing" group: adds the permissions on the other apps (channel costs)
-    return user
 
 
 @pytest.fixture
