@@ -12,6 +12,7 @@ from b2bshop.api.permissions import is_marketer
 from b2bshop.audit.diff import field_changes
 from b2bshop.models import AuditEntry
 from b2bshop.outbox.models import PendingTask
+from b2bshop.read_only_admin import ReadOnlyModelAdmin
 
 
 class SegmentIdFilter(admin.SimpleListFilter):
@@ -30,7 +31,7 @@ class SegmentIdFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyModelAdmin):
     list_display = ("at", "who", "action", "target_type", "target_label", "changed")
     list_filter = ("action", "target_type", "at", ("actor", admin.RelatedOnlyFieldListFilter), SegmentIdFilter)
     search_fields = ("target_label", "actor_label", "actor__email")
@@ -45,15 +46,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_marketer(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="who", ordering="actor_label")
     def who(self, entry: AuditEntry) -> str:
@@ -72,16 +64,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PendingTask)
-class PendingTaskAdmin(admin.ModelAdmin):
+class PendingTaskAdmin(ReadOnlyModelAdmin):
     """Tasks that could not be queued (broker down); `outbox_flush` queues them again. Read-only."""
 
     list_display = ("task_name", "created_at", "attempts", "claimed_until", "last_error")
     list_filter = ("task_name",)
     fields = ("task_name", "kwargs", "created_at", "attempts", "claimed_until", "last_error")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

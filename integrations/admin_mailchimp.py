@@ -10,11 +10,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from b2bshop.exceptions import ApplicationError
+from b2bshop.read_only_admin import ReadOnlyModelAdmin
 from integrations.mailchimp.consent import SkipReason
 from integrations.mailchimp.selectors import mailchimp_sync_run_chunk_counts
 from integrations.mailchimp.services import (
@@ -23,7 +24,10 @@ from integrations.mailchimp.services import (
     mailchimp_segment_sync_save,
     mailchimp_segment_syncs_enqueue,
 )
-from integrations.mailchimp.webhooks import mailchimp_email_change_approve, mailchimp_email_change_reject
+from integrations.mailchimp.webhooks import (
+    mailchimp_email_change_approve,
+    mailchimp_email_change_reject,
+)
 from integrations.models import (
     MailchimpEmailChangeRequest,
     MailchimpMember,
@@ -32,17 +36,6 @@ from integrations.models import (
     MailchimpSyncRun,
     MailchimpWebhookEvent,
 )
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 def _enqueue(request: HttpRequest, queryset: QuerySet[MailchimpSegmentSync], **options: Any) -> None:
@@ -118,7 +111,7 @@ class MailchimpSegmentSyncAdmin(admin.ModelAdmin):
 
 
 @admin.register(MailchimpSyncRun)
-class MailchimpSyncRunAdmin(_ReadOnlyAdmin):
+class MailchimpSyncRunAdmin(ReadOnlyModelAdmin):
     list_display = (
         "created_at", "segment_label", "trigger", "status", "dry_run", "full", "added", "removed", "upserted",
         "failed", "skipped_total", "progress",
@@ -204,7 +197,7 @@ class _OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(MailchimpMemberError)
-class MailchimpMemberErrorAdmin(_ReadOnlyAdmin):
+class MailchimpMemberErrorAdmin(ReadOnlyModelAdmin):
     list_display = (
         "email", "operation", "sync", "permanent", "dead_lettered", "attempts", "message", "last_seen_at", "resolved_at",
     )
@@ -228,7 +221,7 @@ class MailchimpMemberErrorAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(MailchimpWebhookEvent)
-class MailchimpWebhookEventAdmin(_ReadOnlyAdmin):
+class MailchimpWebhookEventAdmin(ReadOnlyModelAdmin):
     list_display = ("received_at", "type", "email", "status", "message", "fired_at")
     list_filter = ("type", "status")
     search_fields = ("email", "message")
@@ -238,7 +231,7 @@ class MailchimpWebhookEventAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(MailchimpEmailChangeRequest)
-class MailchimpEmailChangeRequestAdmin(_ReadOnlyAdmin):
+class MailchimpEmailChangeRequestAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "old_email", "new_email", "contact", "status", "decided_by", "decided_at")
     list_filter = ("status",)
     search_fields = ("old_email", "new_email")
@@ -274,7 +267,7 @@ class MailchimpEmailChangeRequestAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(MailchimpMember)
-class MailchimpMemberAdmin(_ReadOnlyAdmin):
+class MailchimpMemberAdmin(ReadOnlyModelAdmin):
     list_display = ("email", "status", "contact", "updated_at")
     list_filter = ("status",)
     search_fields = ("email",)

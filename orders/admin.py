@@ -6,6 +6,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from b2bshop.read_only_admin import ReadOnlyModelAdmin
 from integrations.admin import ErpManagedAdmin
 from integrations.models import ImportRun
 from orders.models import Cart, CartLine, Order, OrderLine
@@ -126,7 +127,7 @@ class OrderAdmin(ErpManagedAdmin):
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyModelAdmin):
     """Carts are the shop's own records, shown for insight; they change only through the shop."""
 
     list_display = (
@@ -154,15 +155,6 @@ class CartAdmin(admin.ModelAdmin):
             .annotate(line_count_total=Count("lines"), value_total=Sum(line_value))
         )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Cart | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Cart | None = None) -> bool:
-        return False
-
     @admin.display(description="Company", ordering="contact__company__name")
     def company(self, obj: Cart) -> str:
         return str(obj.contact.company)
@@ -174,7 +166,9 @@ class CartAdmin(admin.ModelAdmin):
     @admin.display(description="Value", ordering="value_total")
     def value(self, obj: Cart) -> Decimal:
         return (obj.value_total or Decimal(0)).quantize(CENTS)
-from orders import admin_calendar  # noqa: E402,F401  (registers the shop calendar admin)
-from orders import admin_channel_costs  # noqa: E402,F401  (registers the channel cost admin)
-from orders.offers import admin as offers_admin  # noqa: E402,F401  (registers the segment offers admin)
-from orders import admin_order_lists  # noqa: E402,F401  (registers the order lists admin)
+from orders import (
+    admin_calendar,  # noqa: F401  (registers the shop calendar admin)
+    admin_channel_costs,  # noqa: F401  (registers the channel cost admin)
+    admin_order_lists,  # noqa: F401  (registers the order lists admin)
+)
+from orders.offers import admin as offers_admin  # noqa: F401  (registers the segment offers admin)

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from b2bshop.read_only_admin import ReadOnlyModelAdmin
 from orders.models import OrderList, OrderListItem
 
 
@@ -23,7 +24,7 @@ class OrderListItemInline(admin.TabularInline):
 
 
 @admin.register(OrderList)
-class OrderListAdmin(admin.ModelAdmin):
+class OrderListAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "company", "is_default", "item_count", "created_by", "updated_at")
     list_filter = ("is_default",)
     search_fields = ("name", "company__name", "company__erp_id")
@@ -34,12 +35,6 @@ class OrderListAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OrderList]:
         return super().get_queryset(request).annotate(item_total=Count("items"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: OrderList | None = None) -> bool:
-        return False
 
     @admin.display(description="Items", ordering="item_total")
     def item_count(self, obj: OrderList) -> int:

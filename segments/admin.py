@@ -21,12 +21,24 @@ from django.utils.html import format_html
 from accounts.models import Contact
 from b2bshop.api.permissions import is_marketer
 from b2bshop.exceptions import ApplicationError
+from b2bshop.read_only_admin import ReadOnlyModelAdmin
 from catalog.models import Category, Product
 from segments.evaluate import explain
 from segments.forms import SegmentAdminForm, rule_builder_registry
 from segments.insight.admin_views import insight_admin_urls
-from segments.models import CompanyValue, MembershipEvent, RefreshRun, Segment, SegmentMembership
-from segments.selectors import contact_segment_ids, field_registry, segment_member_list, segments_in_dependency_order
+from segments.models import (
+    CompanyValue,
+    MembershipEvent,
+    RefreshRun,
+    Segment,
+    SegmentMembership,
+)
+from segments.selectors import (
+    contact_segment_ids,
+    field_registry,
+    segment_member_list,
+    segments_in_dependency_order,
+)
 from segments.services import segment_delete, segment_refresh_enqueue, segment_save
 from segments.validation import RuleValidationError
 
@@ -66,17 +78,8 @@ class MarketerAdminMixin:
         return self._is_marketer(request) and super().has_delete_permission(request, obj)  # type: ignore[misc]
 
 
-class ReadOnlyAdmin(MarketerAdminMixin, admin.ModelAdmin):
-    """Rows written by the refresh: listed and viewed, never edited here."""
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(MarketerAdminMixin, ReadOnlyModelAdmin):
+    """Rows written by the refresh: listed and viewed, never edited here (marketers only)."""
 
 
 class UsesSegmentsFilter(admin.SimpleListFilter):

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from b2bshop.read_only_admin import ReadOnlyModelAdmin
 from orders.offer_models import (
     PaymentMethodRule,
     ProductShippingWeight,
@@ -273,7 +274,7 @@ class ProductShippingWeightAdmin(admin.ModelAdmin):
 
 
 @admin.register(PromotionRedemption)
-class PromotionRedemptionAdmin(admin.ModelAdmin):
+class PromotionRedemptionAdmin(ReadOnlyModelAdmin):
     """Which orders used which promotion; written only by order placement."""
 
     list_display = ("promotion", "company", "order_link", "use_number", "discount_amount", "redeemed_at")
@@ -281,15 +282,6 @@ class PromotionRedemptionAdmin(admin.ModelAdmin):
     search_fields = ("promotion__name", "company__name", "company__erp_id", "order__order_number")
     list_select_related = ("promotion", "company", "order")
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="Order", ordering="order__order_number")
     def order_link(self, redemption: PromotionRedemption) -> str:
