@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 
+from accounts.login_limits import login_client_address
+from accounts.password_reset_limits import password_reset_allowed
 from catalog.shop_views import safe_next
 
 
@@ -30,6 +33,13 @@ class ShopPasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
     success_url = reverse_lazy("shop-password-reset-done")
+
+    def form_valid(self, form):
+        allowed = password_reset_allowed(email=form.cleaned_data["email"], address=login_client_address(self.request))
+        if not allowed:
+            # The same answer as a sent mail: the page must not tell which emails exist or are limited.
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class ShopPasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -195,6 +195,10 @@ AXES_USERNAME_CALLABLE = "accounts.login_limits.login_account_key"
 AXES_CLIENT_IP_CALLABLE = "accounts.login_limits.login_client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.login_limits.login_locked_response"
 AXES_VERBOSE = False
+# Password-reset mails per hour (accounts/password_reset_limits.py); over the limit the form
+# answers as usual and sends nothing.
+PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR = env.int("PASSWORD_RESETS_PER_ACCOUNT_PER_HOUR", default=3)
+PASSWORD_RESETS_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", default=20)
 
 # Uploads (content block banners, product images): real images of these formats, at most this size.
 UPLOAD_IMAGE_MAX_BYTES = env.int("UPLOAD_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
