@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from b2bshop.exceptions import ApplicationError
 from b2bshop.weekdays import WEEKDAY_CODES, weekday_numbers
+from segments.windows import local_today as shop_local_today
 from segments.windows import shop_zone
 
 DEFAULT_CUT_OFF = datetime.time(14, 0)
@@ -215,7 +216,7 @@ def _require_aware(now: datetime.datetime) -> None:
 def local_today(now: datetime.datetime) -> datetime.date:
     """The local calendar day (SHOP_TIME_ZONE) of an instant."""
     _require_aware(now)
-    return now.astimezone(shop_zone()).date()
+    return shop_local_today(now)
 
 
 def local_instant(day: datetime.date, time: datetime.time) -> datetime.datetime:

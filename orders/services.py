@@ -22,9 +22,9 @@ from orders.delivery_calendar import (
     ShopCalendarRules,
     delivery_moment_check,
     delivery_moments,
+    local_today,
     product_availability,
 )
-from orders.delivery_calendar import local_today as delivery_local_today
 from orders.models import Cart, CartLine, Order, OrderLine
 from orders.offers.quote import cart_quote
 from orders.offers.services import (
@@ -38,7 +38,6 @@ from orders.selectors import company_delivery_profile, shop_calendar_rules
 from personalization.selectors import invisible_product_ids
 from segments.selectors import contact_segment_ids
 from segments.services import contacts_reevaluate_enqueue
-from segments.windows import local_today
 
 
 class CartQuantityError(ApplicationError):
@@ -194,7 +193,7 @@ def cart_line_checks(
     (`segment_ids`: the cart contact's current segments when None, read through their cache).
     """
     moments = delivery_moments(calendar=calendar, profile=profile, now=now)
-    today = delivery_local_today(now)
+    today = local_today(now)
     lines = list(cart.lines.select_related("product").order_by("pk"))
     if segment_ids is None and lines:
         segment_ids = contact_segment_ids(contact_id=cart.contact_id)
@@ -381,7 +380,7 @@ def cart_products_add(
     are raised to each product's minimum. The caller has already left out what the contact
     may not see.
     """
-    today = delivery_local_today(now)
+    today = local_today(now)
     added: list[tuple[Product, int]] = []
     skipped: list[tuple[Product, str]] = []
     for product, quantity in wanted:
