@@ -3,7 +3,7 @@
 On the configured database (DATABASE_URL; run it against PostgreSQL with the
 `large` dataset), times every insight endpoint for all customers and for one
 segment (the active segment with the most members, or --segment), the overlap and
-trends of the --compare largest segments, one RFM cell, and the admin page:
+trends of the --compare largest segments, one RFM cell, and the admin page's tabs:
 
 - cold: the insight cache entries removed before each request (the database's own
   buffers stay warm: this is the first request after a refresh run);
@@ -107,8 +107,14 @@ def _requests(segment, compared) -> dict[str, str]:
         "lookalike_segment": f"/api/insight/lift/look-alike/?segment={segment.slug}",
         "overlap": f"/api/insight/overlap/?segments={slugs}",
         "trends": f"/api/insight/trends/?segments={slugs}",
-        "admin_page": f"/admin/segments/segment/insight/?{compare}",
-        "admin_page_segment_cell": f"/admin/segments/segment/insight/?segment={segment.slug}&cell={recency}-{frequency}&{compare}",
+        # The admin page, tab by tab (each tab computes its own figures).
+        "admin_overview": f"/admin/segments/segment/insight/?{compare}",
+        "admin_overview_segment_cell": (
+            f"/admin/segments/segment/insight/?segment={segment.slug}&cell={recency}-{frequency}&{compare}"
+        ),
+        "admin_profile": f"/admin/segments/segment/insight/?{compare}&view=profile",
+        "admin_profile_segment": f"/admin/segments/segment/insight/?segment={segment.slug}&{compare}&view=profile",
+        "admin_segments": f"/admin/segments/segment/insight/?{compare}&view=segments",
     }
 
 

@@ -136,6 +136,13 @@ class CompanyValue(models.Model):
     )
     company_total = models.PositiveIntegerField(default=0, help_text="All companies (the percentile's denominator).")
     top_25_percent = models.BooleanField(default=False)
+    # How the company buys in the same 12 months: the ideal customer profile's behaviour traits.
+    products_12m = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Different products ordered (assortment breadth); empty until first computed."
+    )
+    main_channel_12m = models.CharField(
+        max_length=16, blank=True, default="", help_text="The channel of most orders (ties: the first by name)."
+    )
     lifetime_revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     predicted_clv_12m = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
 

@@ -20,7 +20,7 @@ from django.db.models import Count, Max, Sum
 from django.db.models.functions import TruncDate
 
 from accounts.models import Company
-from orders.models import Order
+from orders.models import Order, OrderLine
 from segments.clv import WEEKS_PER_YEAR, bgnbd_expected_purchases, bgnbd_fit, gamma_gamma_expected_spend, gamma_gamma_fit
 from segments.models import CompanyValue
 from segments.windows import local_today, shop_zone, start_of_day, value_period
@@ -73,7 +73,8 @@ class ValueRefreshResult:
 # The stored columns a refresh computes, in the order `_stored_values` reads them.
 VALUE_COLUMNS: tuple[str, ...] = (
     "computed_for", "revenue_12m", "orders_12m", "days_since_last_order", "rfm_recency", "rfm_frequency", "rfm_monetary",
-    "rfm_segment", "revenue_rank", "company_total", "top_25_percent", "lifetime_revenue", "predicted_clv_12m",
+    "rfm_segment", "revenue_rank", "company_total", "top_25_percent", "products_12m", "main_channel_12m",
+    "lifetime_revenue", "predicted_clv_12m",
 )
 
 
@@ -96,6 +97,7 @@ def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
         .annotate(revenue=Sum("total_amount"), orders=Count("id"), last=Max("ordered_at"))
     )
     in_window = {row["company_id"]: row for row in window_rows}
+    products, main_channels = _buying_habits(counted.filter(ordered_at__gte=period.start, ordered_at__lt=period.end))
     lifetime = dict(
         counted.order_by().values("company_id").annotate(total=Sum("total_amount")).values_list("company_id", "total")
     )
@@ -136,6 +138,7 @@ def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
         values = (
             today, revenue, orders, days, recency, frequency, monetary, segment, rank, population,
             4 * rank > 3 * population,  # 100 * rank / population > 75, exactly
+            products.get(company_id, 0), main_channels.get(company_id, ""),
             _money(lifetime.get(company_id)), clv.get(company_id),
         )
         if stored.get(company_id) != values:
@@ -155,6 +158,25 @@ def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
     )
 
 
+def _buying_habits(orders) -> tuple[dict[int, int], dict[int, str]]:
+    """Per company: different products ordered, and the channel of most orders (ties: the first by name).
+
+    Stored with the values so the ideal-customer-profile lift reads 20k rows instead of
+    counting distinct products over the year's order lines on every request.
+    """
+    products = dict(
+        OrderLine.objects.filter(order__in=orders.values("pk")).order_by().values("order__company_id")
+        .annotate(products=Count("product_id", distinct=True)).values_list("order__company_id", "products")
+    )
+    main_channels: dict[int, str] = {}
+    channel_counts = orders.order_by().values("company_id", "channel").annotate(n=Count("pk")).values_list(
+        "company_id", "channel", "n"
+    )
+    for company_id, channel, _n in sorted(channel_counts, key=lambda row: (row[0], -row[2], row[1])):
+        main_channels.setdefault(company_id, channel)
+    return products, main_channels
+
+
 def _stored_values() -> dict[int, tuple]:
     return {row[0]: row[1:] for row in CompanyValue.objects.order_by().values_list("company_id", *VALUE_COLUMNS)}
 
@@ -168,7 +190,8 @@ def _ranks(figures: list):
 def company_values_ensure_current(*, now: datetime.datetime) -> bool:
     """Recompute when the stored values are not of today's local day; True when it recomputed."""
     today = local_today(now)
-    stale = CompanyValue.objects.exclude(computed_for=today).exists()
+    # Rows from before the buying-habit columns existed have no products_12m yet: stale too.
+    stale = CompanyValue.objects.exclude(computed_for=today, products_12m__isnull=False).exists()
     missing = CompanyValue.objects.count() != Company.objects.count()
     if stale or missing:
         company_values_refresh(now=now)

@@ -8,6 +8,7 @@ the figures come from figures.py, the writes from services.py.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -38,7 +39,7 @@ from segments.insight.figures import (
     rfm_grid_figure,
     trends_figure,
 )
-from segments.insight.selectors import TRENDS_DAYS
+from segments.insight.selectors import TRENDS_DAYS, ValuesPeriod, insight_values_period
 from segments.insight.services import (
     lookalike_segment_create,
     segment_from_rfm_cell_create,
@@ -47,6 +48,25 @@ from segments.models import Segment
 
 COMPARED_BY_DEFAULT = 6
 MAX_COMPARED = 12
+
+
+@dataclass(frozen=True)
+class Section:
+    """One tab of the page: its figures are computed when the tab is shown (each tab stays under a second cold)."""
+
+    key: str
+    label: str
+    tables: frozenset[str]
+    charts: frozenset[str]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("overview", "KPIs, RFM and top 25%", frozenset({"kpis", "rfm_grid", "rfm_cell", "pareto", "top_companies"}),
+            frozenset({"rfm", "pareto"})),
+    Section("profile", "Ideal customer profile", frozenset({"lift", "lookalike"}), frozenset({"lift"})),
+    Section("segments", "Overlap and trends", frozenset({"overlap", "trends"}), frozenset({"overlap", "trends"})),
+)
+SECTION_BY_KEY = {section.key: section for section in SECTIONS}
 
 
 def _marketer(request: HttpRequest) -> None:
@@ -70,6 +90,7 @@ class InsightPage:
         slug = request.GET.get("segment", "").strip()
         self.segment = get_object_or_404(Segment, slug=slug) if slug else None
         self.cell = _scores(request.GET.get("cell", ""))
+        self.section = SECTION_BY_KEY.get(request.GET.get("view", ""), SECTIONS[0])
         compared = [s for s in dict.fromkeys(request.GET.getlist("compare")) if s][:MAX_COMPARED]
         if compared:
             found = {s.slug: s for s in Segment.objects.filter(slug__in=compared)}
@@ -84,6 +105,9 @@ class InsightPage:
         return self._cache[name]
 
     # figures
+    def period(self) -> ValuesPeriod:
+        return self._get("period", insight_values_period)
+
     def kpis(self):
         return self._get("kpis", lambda: kpis_figure(segment=self.segment))
 
@@ -111,15 +135,21 @@ class InsightPage:
         return self._get("trends", lambda: trends_figure(segments=self.compared, days=TRENDS_DAYS)) if self.compared else None
 
     # links
-    def query(self, **extra: Any) -> str:
+    def query(self, *, view: str | None = None, **extra: Any) -> str:
         params: list[tuple[str, Any]] = []
         if self.segment:
             params.append(("segment", self.segment.slug))
         if self.cell:
             params.append(("cell", f"{self.cell[0]}-{self.cell[1]}"))
         params.extend(("compare", s.slug) for s in self.compared)
+        view = view or self.section.key
+        if view != SECTIONS[0].key:
+            params.append(("view", view))
         params.extend((key, value) for key, value in extra.items() if value is not None)
         return "?" + urlencode(params)
+
+    def tabs(self) -> list[tuple[Section, str, bool]]:
+        return [(section, self.query(view=section.key), section == self.section) for section in SECTIONS]
 
     def cell_link(self, recency: int, frequency: int) -> str:
         params = [("segment", self.segment.slug)] if self.segment else []
@@ -176,22 +206,26 @@ def insight_view(request: HttpRequest, *, admin_site: admin.AdminSite) -> HttpRe
         response["Content-Disposition"] = f'attachment; filename="{_file_name(page, chart, "svg")}"'
         return response
 
-    built_tables = {key: build() for key, build in page.tables().items()}
-    built_charts = {key: build() for key, build in page.charts().items()}
+    # Only the shown tab's figures are computed; exports and downloads above serve any tab's.
+    section = page.section
+    built_tables = {key: build() for key, build in page.tables().items() if key in section.tables}
+    built_charts = {key: build() for key, build in page.charts().items() if key in section.charts}
+    figures: dict[str, Callable[[], Any]] = {
+        "overview": lambda: {"kpis": page.kpis(), "grid": page.grid(), "cell": page.cell_companies(), "pareto": page.pareto()},
+        "profile": lambda: {"lift": page.lift(), "lookalike": page.lookalike()},
+        "segments": lambda: {"overlap": page.overlap()},
+    }
     context = {
         **admin_site.each_context(request),
         "title": "Customer insight",
         "page": page,
+        "section": section.key,
+        "tabs": page.tabs(),
+        "period": page.period(),
         "segment": page.segment,
         "segments": Segment.objects.order_by("name").only("slug", "name", "member_count"),
         "compared_slugs": {s.slug for s in page.compared},
-        "kpis": page.kpis(),
-        "grid": page.grid(),
-        "cell": page.cell_companies(),
-        "pareto": page.pareto(),
-        "lift": page.lift(),
-        "lookalike": page.lookalike(),
-        "overlap": page.overlap(),
+        **figures[section.key](),
         "tables": built_tables,
         "charts": built_charts,
         "exports": {key: page.query(export=key) for key in built_tables},

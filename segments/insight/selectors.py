@@ -14,11 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Min, Q, Sum, Window
+from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.expressions import RowRange
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 
-from accounts.models import Company, CompanyAttributeDefinition, CompanyAttributeValue
+from accounts.models import Company, CompanyAttributeDefinition
 from orders.models import ChannelCost, Order
 from segments.insight.scope import Scope, values_day, values_period
 from segments.insight.statements import lift_rows, overlap_mask_counts
@@ -30,7 +30,7 @@ from segments.models import (
     Segment,
 )
 from segments.value import rfm_segment_for
-from segments.windows import local_today, shop_zone, start_of_day
+from segments.windows import Period, local_today, shop_zone, start_of_day
 
 CENT = Decimal("0.01")
 SCORES = (5, 4, 3, 2, 1)
@@ -143,21 +143,37 @@ def channel_costs() -> dict[str, Decimal]:
     return dict(ChannelCost.objects.values_list("channel", "cost_per_order"))
 
 
-def insight_kpis(*, segment: Segment | None = None) -> KpiReport:
-    """The KPIs of every company, and of the segment's companies and members when one is given."""
+@dataclass(frozen=True)
+class ValuesPeriod:
+    """The 12 months the figures cover: those of the stored customer values."""
+
+    computed_for: datetime.date | None  # None before the first refresh
+    first_day: datetime.date
+    last_day: datetime.date
+    period: Period
+
+
+def insight_values_period() -> ValuesPeriod:
     day = values_day()
     period = values_period(day)
+    zone = shop_zone()
+    return ValuesPeriod(
+        computed_for=day, first_day=period.start.astimezone(zone).date(),
+        last_day=period.end.astimezone(zone).date() - datetime.timedelta(days=1), period=period,
+    )
+
+
+def insight_kpis(*, segment: Segment | None = None) -> KpiReport:
+    """The KPIs of every company, and of the segment's companies and members when one is given."""
+    covered = insight_values_period()
     costs = channel_costs()
-    everyone = _kpis(scope=Scope(), period=period, total_revenue=None, costs=costs)
+    everyone = _kpis(scope=Scope(), period=covered.period, total_revenue=None, costs=costs)
     chosen = (
-        _kpis(scope=Scope(segment), period=period, total_revenue=everyone.revenue_12m, costs=costs)
+        _kpis(scope=Scope(segment), period=covered.period, total_revenue=everyone.revenue_12m, costs=costs)
         if segment is not None else None
     )
-    zone = shop_zone()
     return KpiReport(
-        computed_for=day,
-        period_first_day=period.start.astimezone(zone).date(),
-        period_last_day=period.end.astimezone(zone).date() - datetime.timedelta(days=1),
+        computed_for=covered.computed_for, period_first_day=covered.first_day, period_last_day=covered.last_day,
         all=everyone, segment=chosen, segment_slug=segment.slug if segment else None,
     )
 
@@ -382,50 +398,38 @@ def _lift_row(*, trait: Trait, value, label: str, inside: int, count: int, reven
 
 def insight_lift(*, segment: Segment | None = None) -> Lift:
     """Every trait value's share in the segment (default: the top 25%) against its share of all companies."""
-    period = values_period(values_day())
     inside = Q(pk__in=Scope(segment).company_ids()) if segment else Q(customer_value__top_25_percent=True)
-    counts = Company.objects.aggregate(
-        segment_size=Count("pk", filter=inside), companies=Count("pk"), non_buyers=Count("pk", filter=NON_BUYER)
-    )
-    segment_size, companies = counts["segment_size"], counts["companies"]
+    kinds = (CompanyAttributeDefinition.ValueType.TEXT, CompanyAttributeDefinition.ValueType.BOOLEAN)
+    counted = lift_rows(inside=inside, attribute_kinds=tuple(kind.value for kind in kinds))
+    segment_size, companies = counted.segment_size, counted.companies
     rows: list[LiftRow] = []
-    grouped_by_trait = lift_rows(period=period, inside=inside)
     for trait in STATIC_TRAITS:
-        grouped = grouped_by_trait[trait.key]
-        for row in grouped:
+        for row in counted.traits[trait.key]:
             value = row["trait_value"] if row["trait_value"] is not None else NO_VALUE
             rows.append(_lift_row(
                 trait=trait, value=value, label=trait.value_label(value), inside=row["inside"], count=row["count"],
                 revenue=row["revenue"], inside_revenue=row["inside_revenue"], segment_size=segment_size, companies=companies,
                 non_buyers=row["non_buyers"],
             ))
-    rows.extend(_attribute_lift(inside=inside, segment_size=segment_size, companies=companies))
+    rows.extend(_attribute_lift(counted.attributes, segment_size=segment_size, companies=companies))
     rows.sort(key=lambda row: (-(row.lift or 0), -row.segment_companies, row.trait, row.value))
     label = segment.name if segment else "Top 25% customers"
     return Lift(segment_slug=segment.slug if segment else None, segment_label=label, segment_companies=segment_size,
-                companies=companies, rows=tuple(rows), non_buyer_companies=counts["non_buyers"])
+                companies=companies, rows=tuple(rows), non_buyer_companies=counted.non_buyers)
 
 
-def _attribute_lift(*, inside: Q, segment_size: int, companies: int) -> list[LiftRow]:
-    """Declared text and yes/no custom attributes, one grouped query for all of them."""
-    kinds = (CompanyAttributeDefinition.ValueType.TEXT, CompanyAttributeDefinition.ValueType.BOOLEAN)
-    company_inside = Q(company__in=Company.objects.filter(inside).values("pk"))
-    grouped = (
-        CompanyAttributeValue.objects.filter(definition__value_type__in=kinds)
-        .exclude(text_value__isnull=True, boolean_value__isnull=True).exclude(text_value="")
-        .order_by().values("definition__name", "definition__label", "definition__value_type", "text_value", "boolean_value")
-        .annotate(
-            count=Count("pk"), inside=Count("pk", filter=company_inside), shown=Min("raw_value"),
-            revenue=Sum("company__customer_value__revenue_12m"),
-            inside_revenue=Sum("company__customer_value__revenue_12m", filter=company_inside),
-            non_buyers=Count("pk", filter=Q(company__customer_value__orders_12m=0) | Q(company__customer_value__isnull=True)),
-        )
-    )
+def _attribute_lift(counted: list[dict], *, segment_size: int, companies: int) -> list[LiftRow]:
+    """Declared text and yes/no custom attributes (their counts come with the static traits' statement)."""
+    definitions = {
+        definition.pk: definition
+        for definition in CompanyAttributeDefinition.objects.filter(pk__in={row["definition_id"] for row in counted})
+    }
     rows = []
-    for row in grouped:
-        name = row["definition__name"]
-        trait = Trait(f"attr.{name}", row["definition__label"] or name.replace("_", " ").capitalize(), f"company.attr.{name}")
-        if row["definition__value_type"] == CompanyAttributeDefinition.ValueType.BOOLEAN:
+    for row in counted:
+        definition = definitions[row["definition_id"]]
+        name = definition.name
+        trait = Trait(f"attr.{name}", definition.label or name.replace("_", " ").capitalize(), f"company.attr.{name}")
+        if definition.value_type == CompanyAttributeDefinition.ValueType.BOOLEAN:
             value, label = ("true", "Yes") if row["boolean_value"] else ("false", "No")
         else:
             value, label = row["text_value"], row["shown"]
@@ -514,12 +518,15 @@ def insight_trends(*, segments: list[Segment], days: int = TRENDS_DAYS, now: dat
     ids = [segment.pk for segment in segments]
     counts: dict[int, dict[datetime.date, int]] = defaultdict(dict)
     before: dict[int, int] = {}
+    # A run counts for the instant its membership was computed for (`evaluated_at`), which
+    # is also its events' instant; a replayed or late run still lands on its own day.
     runs = (
         RefreshRun.objects.filter(segment_id__in=ids, status=RefreshRun.Status.SUCCEEDED, finished_at__isnull=False)
-        .order_by("finished_at", "pk").values_list("segment_id", "finished_at", "member_count")
+        .annotate(counted_at=Coalesce("evaluated_at", "finished_at"))
+        .order_by("counted_at", "pk").values_list("segment_id", "counted_at", "member_count")
     )
-    for segment_id, finished_at, member_count in runs:  # one row per refresh, not per contact
-        day = finished_at.astimezone(zone).date()
+    for segment_id, counted_at, member_count in runs:  # one row per refresh, not per contact
+        day = counted_at.astimezone(zone).date()
         if day < first_day:
             before[segment_id] = member_count
         else:

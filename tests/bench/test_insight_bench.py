@@ -25,7 +25,8 @@ class InsightBenchTests:
         assert CompanyValue.objects.count() == 25
         assert set(result["endpoints"]) == {
             "kpis", "kpis_segment", "rfm_grid", "rfm_grid_segment", "rfm_cell", "pareto", "pareto_segment", "lift_top_25",
-            "lift_segment", "lookalike_top_25", "lookalike_segment", "overlap", "trends", "admin_page", "admin_page_segment_cell",
+            "lift_segment", "lookalike_top_25", "lookalike_segment", "overlap", "trends", "admin_overview",
+            "admin_overview_segment_cell", "admin_profile", "admin_profile_segment", "admin_segments",
         }
         for figures in result["endpoints"].values():
             assert figures["cold_ms"]["p50"] > 0 and 0 < figures["warm_ms"]["p50"] <= figures["warm_ms"]["max"]

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -44,18 +45,49 @@ def marketer_client(marketer):
 
 @pytest.mark.django_db
 class InsightPageTests:
-    def test_the_page_shows_every_chart_with_its_table_and_downloads(self, shop, marketer_client):
-        response = marketer_client.get(PAGE, {"segment": "two", "compare": ["two"]})
+    @pytest.mark.parametrize(
+        ("view", "charts", "tables"),
+        [
+            (None, ("rfm", "pareto"), ("kpis", "rfm_grid", "pareto", "top_companies")),
+            ("profile", ("lift",), ("lift",)),  # the look-alike's table shows when a rule sets the segment apart
+            ("segments", ("overlap", "trends"), ("overlap", "trends")),
+        ],
+    )
+    def test_each_tab_shows_its_charts_with_their_tables_and_downloads(self, shop, marketer_client, view, charts, tables):
+        response = marketer_client.get(PAGE, {"segment": "two", "compare": ["two"], **({"view": view} if view else {})})
 
         assert response.status_code == 200
         html = response.content.decode()
-        for chart in ("rfm", "pareto", "lift", "overlap", "trends"):
+        for chart in charts:
             assert f'data-chart="{chart}"' in html, chart
             assert f"chart={chart}" in html, chart
-        # kpis, rfm grid, pareto, top companies, lift, overlap, trends (+ look-alike traits when there is a rule)
-        assert html.count('class="insight-table"') >= 7
-        assert "Shop &lt;3&gt;" in html and "Shop <3>" not in html  # names are escaped, in tables and charts
-        assert "export=kpis" in html and "export=lift" in html
+        others = {"rfm", "pareto", "lift", "overlap", "trends"} - set(charts)
+        assert not any(f'data-chart="{chart}"' in html for chart in others)  # other tabs' figures are not computed
+        for table in tables:
+            assert f"export={table}" in html, table
+        assert html.count('class="insight-table"') >= len(tables)
+        current = re.findall(r'id="insight-tab-(\w+)" aria-current="page"', html)
+        assert current == [view or "overview"]
+        assert "Shop <3>" not in html
+        if view is None:  # company names show in the overview's top companies: escaped, in tables and charts
+            assert "Shop &lt;3&gt;" in html
+
+    def test_a_tab_computes_only_its_figures(self, shop, marketer_client, django_assert_max_num_queries):
+        with django_assert_max_num_queries(60) as overview:
+            marketer_client.get(PAGE, {"segment": "two", "compare": ["two"]})
+        with django_assert_max_num_queries(60) as trends:
+            marketer_client.get(PAGE, {"segment": "two", "compare": ["two"], "view": "segments"})
+
+        sql = lambda captured: " ".join(query["sql"] for query in captured.captured_queries)  # noqa: E731
+        assert "segments_membershipevent" in sql(trends) and "segments_membershipevent" not in sql(overview)
+        assert "orders_order" in sql(overview) and "orders_order" not in sql(trends)
+
+    def test_the_tabs_keep_the_chosen_segment_and_the_scope_form_keeps_the_tab(self, shop, marketer_client):
+        html = marketer_client.get(PAGE, {"segment": "two", "view": "profile"}).content.decode()
+
+        assert 'href="?segment=two&amp;compare=' in html  # the overview tab, for the same segment
+        assert "view=segments" in html
+        assert '<input type="hidden" name="view" value="profile">' in html
 
     def test_the_segment_changelist_links_to_the_page(self, shop, marketer_client):
         assert 'id="insight-link"' in marketer_client.get("/admin/segments/segment/").content.decode()

@@ -89,3 +89,15 @@ class TrendTests:
         (trend,) = insight_trends(segments=[SegmentFactory(slug="new")], days=2, now=NOW)
 
         assert [d.member_count for d in trend.days] == [None, None]
+
+    def test_a_run_counts_on_the_day_it_was_evaluated_for_not_the_day_it_finished(self):
+        segment = SegmentFactory(slug="replayed")
+        finished = datetime.datetime(2026, 6, 15, 9, tzinfo=AMS)
+        for day, count in ((12, 3), (14, 5)):  # replayed history: evaluated for past days, both finished today
+            run = RefreshRun.objects.create(segment=segment, status=RefreshRun.Status.SUCCEEDED, member_count=count,
+                                            evaluated_at=datetime.datetime(2026, 6, day, 6, tzinfo=AMS))
+            RefreshRun.objects.filter(pk=run.pk).update(finished_at=finished)
+
+        (trend,) = insight_trends(segments=[segment], days=4, now=NOW)
+
+        assert [(d.day.day, d.member_count) for d in trend.days] == [(12, 3), (13, 3), (14, 5), (15, 5)]

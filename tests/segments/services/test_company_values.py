@@ -6,9 +6,16 @@ import pytest
 
 from orders.models import Order
 from segments.models import CompanyValue
-from segments.value import RFM_GRID, company_values_refresh, quintile_score, rfm_segment_for
+from segments.value import (
+    RFM_GRID,
+    company_values_ensure_current,
+    company_values_refresh,
+    quintile_score,
+    rfm_segment_for,
+)
 from tests.accounts.factories import CompanyFactory
-from tests.orders.factories import OrderFactory
+from tests.catalog.factories import ProductFactory
+from tests.orders.factories import OrderFactory, OrderLineFactory
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime.datetime(2026, 6, 15, 9, 0, tzinfo=AMS)
@@ -135,3 +142,50 @@ class CompanyValuesRefreshTests:
         gone.delete()
         assert company_values_refresh(now=NOW).rows_written == 1
         assert list(CompanyValue.objects.values_list("company_id", flat=True)) == [kept.pk]
+
+
+@pytest.mark.django_db
+class BuyingHabitsTests:
+    """products_12m and main_channel_12m: the lift's behaviour traits, over the same 12 months as value.*."""
+
+    def test_different_products_and_the_channel_of_most_orders(self):
+        buyer, silent = CompanyFactory(), CompanyFactory()
+        tulip, rose, lily = ProductFactory(), ProductFactory(), ProductFactory()
+        web = [_order(buyer, day=datetime.date(2026, 5, day), amount="10.00") for day in (1, 2)]
+        for placed in web:
+            Order.objects.filter(pk=placed.pk).update(channel=Order.Channel.WEB)
+        phone = _order(buyer, day=datetime.date(2026, 5, 3), amount="10.00")
+        Order.objects.filter(pk=phone.pk).update(channel=Order.Channel.PHONE)
+        OrderLineFactory(order=web[0], product=tulip)
+        OrderLineFactory(order=web[1], product=tulip)  # the same product again: counted once
+        OrderLineFactory(order=phone, product=rose)
+        cancelled = _order(buyer, day=datetime.date(2026, 5, 4), amount="10.00", status=Order.Status.CANCELLED)
+        OrderLineFactory(order=cancelled, product=lily)
+        old = _order(buyer, day=datetime.date(2025, 1, 4), amount="10.00")
+        OrderLineFactory(order=old, product=lily)  # before the 12 months
+
+        company_values_refresh(now=NOW)
+
+        values = {v.company_id: v for v in CompanyValue.objects.all()}
+        assert (values[buyer.pk].products_12m, values[buyer.pk].main_channel_12m) == (2, "web")
+        assert (values[silent.pk].products_12m, values[silent.pk].main_channel_12m) == (0, "")
+
+    def test_a_tie_goes_to_the_first_channel_by_name(self):
+        company = CompanyFactory()
+        for day, channel in ((1, Order.Channel.WEB), (2, Order.Channel.PHONE)):
+            placed = _order(company, day=datetime.date(2026, 5, day), amount="10.00")
+            Order.objects.filter(pk=placed.pk).update(channel=channel)
+
+        company_values_refresh(now=NOW)
+
+        assert CompanyValue.objects.get(company=company).main_channel_12m == min(Order.Channel.WEB, Order.Channel.PHONE)
+
+    def test_values_stored_before_the_habits_existed_are_recomputed_the_same_day(self):
+        company = CompanyFactory()
+        _order(company, day=datetime.date(2026, 5, 1), amount="10.00")
+        company_values_refresh(now=NOW)
+        CompanyValue.objects.update(products_12m=None, main_channel_12m="")  # as the migration leaves them
+
+        assert company_values_ensure_current(now=NOW) is True
+        assert CompanyValue.objects.get(company=company).main_channel_12m != ""
+        assert company_values_ensure_current(now=NOW) is False
