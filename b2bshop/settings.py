@@ -299,6 +299,9 @@ LOGGING = {
 
 # Segments: relative dates drift, so every segment is refreshed on a schedule.
 SEGMENTS_REFRESH_MINUTES = env.int("SEGMENTS_REFRESH_MINUTES", default=15)
+# After each scheduled refresh the insight figures of all customers and of this many of
+# the largest segments are computed ahead, so marketers open them from the cache.
+INSIGHT_WARM_SEGMENTS = env.int("INSIGHT_WARM_SEGMENTS", default=20)
 CELERY_BEAT_SCHEDULE = {
     "segments-refresh-all": {
         "task": "segments.segments_refresh_all",

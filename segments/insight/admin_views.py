@@ -30,6 +30,7 @@ from b2bshop.api.permissions import is_marketer
 from b2bshop.exceptions import ApplicationError
 from segments.insight import charts, tables
 from segments.insight.figures import (
+    default_compared_segments,
     kpis_figure,
     lift_figure,
     lookalike_figure,
@@ -46,7 +47,6 @@ from segments.insight.services import (
 )
 from segments.models import Segment
 
-COMPARED_BY_DEFAULT = 6
 MAX_COMPARED = 12
 
 
@@ -96,7 +96,7 @@ class InsightPage:
             found = {s.slug: s for s in Segment.objects.filter(slug__in=compared)}
             self.compared = [found[s] for s in compared if s in found]
         else:
-            self.compared = list(Segment.objects.filter(is_active=True).order_by("-member_count", "name")[:COMPARED_BY_DEFAULT])
+            self.compared = default_compared_segments()
         self._cache: dict[str, Any] = {}
 
     def _get(self, name: str, build: Callable[[], Any]) -> Any:

@@ -7,6 +7,7 @@ from django.utils import timezone
 from segments.insight.cache import insight_cached
 from segments.insight.rules import LookAlike, lookalike_build
 from segments.insight.selectors import (
+    TRENDS_DAYS,
     CellCompanies,
     KpiReport,
     Lift,
@@ -24,6 +25,14 @@ from segments.insight.selectors import (
 )
 from segments.models import Segment
 from segments.windows import local_today
+
+
+# The segments the overlap and trends compare when the marketer has not chosen: the largest active ones.
+COMPARED_BY_DEFAULT = 6
+
+
+def default_compared_segments() -> list[Segment]:
+    return list(Segment.objects.filter(is_active=True).order_by("-member_count", "name")[:COMPARED_BY_DEFAULT])
 
 
 def _key(segment: Segment | None) -> tuple:
@@ -67,3 +76,22 @@ def trends_figure(*, segments: list[Segment], days: int) -> tuple[Trend, ...]:
         "trends", (tuple(_key(s) for s in segments), days, today),
         lambda: insight_trends(segments=segments, days=days, now=timezone.now()),
     )
+
+
+def insight_figures_warm(*, segments_limit: int) -> int:
+    """Compute the figures marketers open first, so their first view after a refresh run comes from the cache.
+
+    All customers and the `segments_limit` largest active segments (KPIs, RFM grid,
+    Pareto, lift, look-alike), and the default overlap and trends. Returns the number of
+    figures computed or found; figures already cached for this run cost three queries.
+    """
+    largest = list(Segment.objects.filter(is_active=True).order_by("-member_count", "name")[:segments_limit])
+    figures = (kpis_figure, rfm_grid_figure, pareto_figure, lift_figure, lookalike_figure)
+    for segment in [None, *largest]:
+        for figure in figures:
+            figure(segment=segment)
+    compared = default_compared_segments()
+    if compared:
+        overlap_figure(segments=compared)
+        trends_figure(segments=compared, days=TRENDS_DAYS)
+    return len(figures) * (1 + len(largest)) + (2 if compared else 0)

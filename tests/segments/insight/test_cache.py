@@ -1,11 +1,27 @@
 """Figures are cached per refresh: a new run, new customer values or a cost change invalidate them."""
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orders.models import ChannelCost, Order
-from segments.insight.figures import kpis_figure
+from segments import tasks
+from segments.insight.figures import (
+    default_compared_segments,
+    insight_figures_warm,
+    kpis_figure,
+    lift_figure,
+    lookalike_figure,
+    overlap_figure,
+    pareto_figure,
+    rfm_grid_figure,
+    trends_figure,
+)
+from segments.insight.selectors import TRENDS_DAYS
 from segments.models import RefreshRun
 from segments.value import company_values_refresh
 from tests.accounts.factories import CompanyFactory
@@ -45,3 +61,46 @@ class InsightCacheTests:
         ChannelCost.objects.create(channel=Order.Channel.WEB, cost_per_order=Decimal("2.00"))
 
         assert kpis_figure().all.cost_per_order == Decimal("2.00")
+
+
+@pytest.mark.django_db
+class InsightWarmTests:
+    def test_after_warming_the_first_views_come_from_the_cache(self, one_order, django_assert_num_queries):
+        largest, smaller = SegmentFactory(member_count=5), SegmentFactory(member_count=1)
+
+        warmed = insight_figures_warm(segments_limit=1)
+
+        assert warmed == 5 * 2 + 2  # all customers and the largest segment, plus overlap and trends
+        for segment in (None, largest):
+            for figure in (kpis_figure, rfm_grid_figure, pareto_figure, lift_figure, lookalike_figure):
+                with django_assert_num_queries(3):  # the version queries only
+                    figure(segment=segment)
+        compared = default_compared_segments()
+        with django_assert_num_queries(3):
+            overlap_figure(segments=compared)
+        with django_assert_num_queries(3):
+            trends_figure(segments=compared, days=TRENDS_DAYS)
+        with CaptureQueriesContext(connection) as beyond_the_limit:
+            kpis_figure(segment=smaller)
+        assert len(beyond_the_limit.captured_queries) > 3  # not warmed: computed now
+
+    def test_a_scheduled_refresh_queues_the_warming_after_its_runs(self, one_order, django_capture_on_commit_callbacks):
+        SegmentFactory(rule={"field": "company.country", "op": "is_not_empty"})
+
+        with (
+            mock.patch.object(tasks, "insight_figures_warm") as warm,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            tasks.segments_refresh_all_task()
+
+        warm.assert_called_once_with(segments_limit=settings.INSIGHT_WARM_SEGMENTS)
+        assert RefreshRun.objects.filter(status=RefreshRun.Status.SUCCEEDED).exists()
+
+    def test_nothing_to_refresh_queues_nothing(self, db, django_capture_on_commit_callbacks):
+        with (
+            mock.patch.object(tasks, "insight_figures_warm") as warm,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            tasks.segments_refresh_all_task()
+
+        warm.assert_not_called()
