@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 5000
 REFRESH_LOCK_SECONDS = 15 * 60
+REFRESH_INTERRUPTED = (
+    "interrupted: the process running this refresh stopped before it finished (killed or crashed); "
+    "the membership was left as it was"
+)
 
 
 class SegmentCycleError(ApplicationError):
@@ -241,6 +245,7 @@ def segment_refresh(
         run.save(update_fields=["status", "evaluated_at"])
     started = time.monotonic()
     try:
+        refresh_runs_interrupted_mark(segment_id=segment_id, exclude_run_id=run.pk)
         if not values_current:
             company_values_ensure_current(now=now)
         registry = registry or field_registry()
@@ -268,6 +273,10 @@ def segment_refresh(
                 transaction.on_commit(partial(_membership_changed, segment_id=segment_id, contact_ids=joined | left))
     except (RuleValidationError, DatabaseError) as exc:
         logger.exception("refresh of segment %s failed", segment_id)
+        if not connection.in_atomic_block:
+            # A session the server ended outside a transaction (say, while the rule was evaluated)
+            # stays in Django until dropped; the failure is then recorded on a new connection.
+            connection.close_if_unusable_or_obsolete()
         RefreshRun.objects.filter(pk=run.pk).update(
             status=RefreshRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now(),
             duration_ms=int((time.monotonic() - started) * 1000),
@@ -275,6 +284,22 @@ def segment_refresh(
         raise
     return RefreshResult(
         segment_id, run.pk, run.status, run.joined, run.left, run.member_count, seconds=time.monotonic() - started
+    )
+
+
+def refresh_runs_interrupted_mark(*, segment_id: int, exclude_run_id: int | None = None) -> int:
+    """Mark the segment's runs left `running` for longer than a refresh may take as failed; returns how many.
+
+    Their process died (killed worker, crash): its write transaction was rolled back, so
+    the membership is the old one. A live refresh holds no lock while it evaluates the
+    rule, so age is the sign: past the refresh lock's time-out another refresh would
+    start anyway. A run marked by mistake sets its real status when it finishes.
+    """
+    cutoff = timezone.now() - datetime.timedelta(seconds=REFRESH_LOCK_SECONDS)
+    return (
+        RefreshRun.objects.filter(segment_id=segment_id, status=RefreshRun.Status.RUNNING, started_at__lt=cutoff)
+        .exclude(pk=exclude_run_id)
+        .update(status=RefreshRun.Status.FAILED, error=REFRESH_INTERRUPTED, finished_at=timezone.now())
     )
 
 
@@ -290,9 +315,17 @@ def segment_refresh_locked(
 
     The cache lock spares a second worker the evaluation; the row lock taken while
     applying the difference keeps the membership consistent even without the cache.
+    The lock names the queued run that holds it: a task delivered again for that same
+    run (its worker was killed, `reject_on_worker_lost`) takes the lock over instead of
+    waiting for it to expire. The broker redelivers an unacknowledged task only after
+    its worker is lost or after the visibility time-out, which is longer than the lock's.
     """
     key = refresh_lock_key(segment_id)
-    acquired = cache.add(key, "1", timeout=REFRESH_LOCK_SECONDS)
+    holder = f"run:{run_id}" if run_id is not None else "1"
+    acquired = cache.add(key, holder, timeout=REFRESH_LOCK_SECONDS)
+    if acquired is False and run_id is not None and cache.get(key) == holder:
+        cache.set(key, holder, timeout=REFRESH_LOCK_SECONDS)
+        acquired = True
     if acquired is False:
         run, _ = RefreshRun.objects.update_or_create(
             pk=run_id, segment_id=segment_id,
