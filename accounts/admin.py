@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from accounts import login_limits_admin  # noqa: F401  (registers view-only pages for django-axes' records)
 from accounts.models import Company, CompanyAttributeDefinition, CompanyAttributeValue, Contact, User
 from integrations.admin import ErpManagedAdmin
 from integrations.models import ImportRun
@@ -258,3 +259,4 @@ class ContactAdmin(ErpManagedAdmin):
     @admin.display(description="Has a password", boolean=True)
     def has_password(self, obj: Contact) -> bool:
         return obj.has_usable_password()
+

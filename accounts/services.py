@@ -49,10 +49,15 @@ MARKETING_PERMISSIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("orders", "orderadjustment"): ("view",),
     # The insight's cost per order channel (docs/insight.md): kept by marketers.
     ("orders", "channelcost"): ("view", "add", "change", "delete"),
+    # Who changed which segment, content block or sync setting (docs/reliability.md, "Audit trail").
+    # The trail is written by the services only; nobody edits it.
+    ("b2bshop", "auditentry"): ("view",),
 }
 # The apps whose permissions `marketing_group_ensure` decides; others (segments) add their
 # own permissions to the group and keep them.
-MARKETING_MANAGED_APPS: tuple[str, ...] = ("accounts", "catalog", "orders", "integrations", "personalization")
+MARKETING_MANAGED_APPS: tuple[str, ...] = (
+    "accounts", "catalog", "orders", "integrations", "personalization", "b2bshop",
+)
 
 
 @transaction.atomic

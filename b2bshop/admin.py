@@ -1,4 +1,4 @@
-"""The audit trail in the admin: read-only, for marketers and superusers."""
+"""The audit trail in the admin: read-only; the Marketing group views it (`accounts.services.MARKETING_PERMISSIONS`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from b2bshop.api.permissions import is_marketer
 from b2bshop.audit.diff import field_changes
 from b2bshop.models import AuditEntry
 from b2bshop.outbox.models import PendingTask
@@ -39,13 +38,6 @@ class AuditEntryAdmin(ReadOnlyModelAdmin):
     list_select_related = ("actor",)
     fields = ("at", "who", "action", "target_type", "target_id", "target_label", "changes")
     readonly_fields = fields
-
-    # Every marketer may read who changed what; nobody edits or deletes the trail here.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_marketer(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_marketer(request.user)
 
     @admin.display(description="who", ordering="actor_label")
     def who(self, entry: AuditEntry) -> str:

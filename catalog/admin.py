@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from b2bshop.unchanged_admin_saves import UnchangedSaveWritesNothingMixin
 from catalog.models import Category, Price, Product
 from integrations.admin import ErpManagedAdmin
 from integrations.models import ImportRun
@@ -120,7 +121,9 @@ class CategoryAdmin(ErpManagedAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(ErpManagedAdmin):
+class ProductAdmin(UnchangedSaveWritesNothingMixin, ErpManagedAdmin):
+    """Only the shop content (description, image) is editable: a POST that changes neither writes nothing."""
+
     erp_entity = ImportRun.Entity.PRODUCTS
     erp_fields = PRODUCT_ERP_FIELDS
     erp_note = (

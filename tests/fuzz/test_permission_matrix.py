@@ -35,7 +35,9 @@ from orders.models import Cart
 from segments.permissions import SEGMENT_MARKETING_PERMISSIONS
 from tests.fuzz.conftest import Shop
 
-ROLES = ("anonymous", "buyer", "company_admin", "staff", "marketer", "superuser")
+SESSION_ROLES = ("anonymous", "buyer", "company_admin", "staff", "marketer", "superuser")
+# An ERP connection's API token (`Authorization: Bearer ...`), with no session.
+ROLES = (*SESSION_ROLES, "integration")
 ADMIN_LOGIN = "admin-login"
 SHOP_LOGIN = "shop-login"
 API_WRITE_METHODS = ("PUT", "PATCH", "DELETE")
@@ -43,12 +45,12 @@ DEBUG_ONLY_ROUTES = {"^media/(?P<path>.*)$"}  # b2bshop/urls.py serves uploads i
 
 
 def row(anonymous, buyer, company_admin, staff, marketer, superuser) -> dict[str, int | str]:
-    """One method's expectations, in the order of ROLES."""
-    return dict(zip(ROLES, (anonymous, buyer, company_admin, staff, marketer, superuser), strict=True))
+    """One method's expectations, in the order of SESSION_ROLES (the token's: see TOKEN_ANSWERS)."""
+    return dict(zip(SESSION_ROLES, (anonymous, buyer, company_admin, staff, marketer, superuser), strict=True))
 
 
 def same(expected) -> dict[str, int | str]:
-    return row(*[expected] * len(ROLES))
+    return row(*[expected] * len(SESSION_ROLES))
 
 
 def staff_only(staff, marketer, superuser) -> dict[str, int | str]:
@@ -119,7 +121,9 @@ TABLE: dict[str, dict[str, dict[str, int | str]]] = {
     "api/mailchimp/runs/": {"GET": marketer_api(200), "POST": marketer_api(405)},
     "api/mailchimp/runs/<int:run_id>/": {"GET": marketer_api(200), "POST": marketer_api(405)},
     "integrations/mailchimp/webhook/<str:secret>/": {"GET": same(404), "POST": same(404)},  # a wrong secret
-    # --- marketer's "view as" preview of the shop
+    # --- marketer's "view as" preview of the shop: a marketer tool, gated like the admin. Anonymous
+    # visitors go to the admin login, where marketers sign in; a signed-in buyer or staff user outside
+    # Marketing gets 403, not a login page: signing in again as themselves would not open it.
     "preview/": {"GET": row(ADMIN_LOGIN, 403, 403, 403, 200, 200), "POST": row(ADMIN_LOGIN, 403, 403, 403, 400, 400)},
     "preview/stop/": {"GET": same(405), "POST": same(302)},  # ending a preview that is not running: harmless
     # --- shop: account
@@ -169,9 +173,6 @@ TABLE: dict[str, dict[str, dict[str, int | str]]] = {
     "admin/autocomplete/": {"GET": staff_only(403, 403, 403), "POST": staff_only(405, 405, 405)},
     "admin/jsi18n/": {"GET": staff_only(200, 200, 200), "POST": staff_only(405, 405, 405)},
     "admin/r/<path:content_type_id>/<path:object_id>/": {"GET": staff_only(404, 404, 404), "POST": staff_only(404, 404, 404)},
-    "admin/^(?P<app_label>auth|django_celery_beat|axes|b2bshop|integrations|accounts|catalog|orders|segments|personalization)/$": {
-        "GET": staff_only(404, 200, 200), "POST": staff_only(404, 200, 200),
-    },
     "admin/(?P<url>.*)$": {"GET": staff_only(404, 404, 404), "POST": staff_only(404, 404, 404)},
     # --- admin: extra pages of model admins
     "admin/accounts/user/<id>/password/": {"GET": staff_only(403, 403, 200), "POST": staff_only(403, 403, 200)},
@@ -183,15 +184,24 @@ TABLE: dict[str, dict[str, dict[str, int | str]]] = {
     "admin/segments/segment/explain/": {"GET": staff_only(403, 405, 405), "POST": staff_only(403, 400, 400)},
 }
 
-# Model admin pages whose answers differ from what the registry and the permissions give (below).
+# The ERP token authenticates the ERP API only: everywhere else its holder is an anonymous visitor
+# (the other API views authenticate by session), so it opens no shop page, admin page or marketer API.
+TOKEN_ANSWERS: dict[str, dict[str, int | str]] = {
+    "api/erp/import/<str:entity>/": {"GET": 405, "POST": 400},  # an empty body
+    "api/erp/imports/": {"GET": 200, "POST": 405},
+}
+
+# Model admin pages whose answers differ from what the registry and the permissions give (below):
+# change forms that are valid when posted empty, so the admin redirects instead of showing the form.
 ADMIN_MODEL_EXCEPTIONS: dict[tuple[str, str, str], dict[str, dict[str, int | str]]] = {
-    # Their change forms are valid empty (the ERP owns the product's fields; the sync form is one checkbox).
+    # Only the description and the image are editable (the ERP owns the rest), both optional. This
+    # product has neither: nothing changed, so nothing is saved or logged ("Nothing changed"; see
+    # tests/b2bshop/test_unchanged_admin_saves.py).
     ("catalog", "product", "<path:object_id>/change/"): {"POST": {"superuser": 302}},
-    ("axes", "accesslog", "<path:object_id>/change/"): {"POST": {"superuser": 302}},
+    # An empty POST is a real edit, as a browser sends it: the "enabled" checkbox unchecked. The sync is
+    # turned off and the audit trail records "disabled" (an empty tag prefix keeps the current one).
     ("integrations", "mailchimpsegmentsync", "<path:object_id>/change/"): {"POST": {"marketer": 302, "superuser": 302}},
 }
-# Admins that open to marketers by code, not by a group permission: the audit trail (b2bshop/admin.py).
-ADMIN_GRANTS_BY_CODE: dict[tuple[str, str], set[str]] = {("b2bshop", "auditentry"): {"view"}}
 
 
 # ------------------------------------------------------------------ admin model pages from the registry
@@ -247,11 +257,17 @@ def _capabilities(model_admin, superuser) -> AdminCapabilities:
 
 
 def admin_model_table(superuser) -> dict[str, dict[str, dict[str, int | str]]]:
-    table: dict[str, dict[str, dict[str, int | str]]] = {}
+    # An app's index page (the URL names the segments app): its pattern lists the apps in registration order.
+    app_labels = dict.fromkeys(model._meta.app_label for model in admin.site._registry)
+    table: dict[str, dict[str, dict[str, int | str]]] = {
+        f"admin/^(?P<app_label>{'|'.join(app_labels)})/$": {
+            "GET": staff_only(404, 200, 200), "POST": staff_only(404, 200, 200),
+        },
+    }
     for model, model_admin in admin.site._registry.items():
         key = (model._meta.app_label, model._meta.model_name)
         facts = {
-            "grants": MARKETING_GRANTS.get(key, set()) | ADMIN_GRANTS_BY_CODE.get(key, set()),
+            "grants": MARKETING_GRANTS.get(key, set()),
             "capable": {name for name, allowed in vars(_capabilities(model_admin, superuser)).items() if allowed},
             "exists": model._default_manager.exists(),
         }
@@ -358,6 +374,8 @@ def url_for(pattern: str, shop: Shop) -> str:
 
 
 def _client(role: str, shop: Shop) -> Client:
+    if role == "integration":
+        return Client(headers={"Authorization": f"Bearer {shop.erp_token}"})
     client = Client()
     user = {
         "buyer": shop.a.buyer, "company_admin": shop.a.admin, "staff": shop.staff, "marketer": shop.marketer,
@@ -386,7 +404,11 @@ def _call(client: Client, method: str, url: str):
 
 
 def full_table(shop: Shop) -> dict[str, dict[str, dict[str, int | str]]]:
-    return {**admin_model_table(shop.superuser), **TABLE}
+    table = {**admin_model_table(shop.superuser), **TABLE}
+    for pattern, methods in table.items():
+        for method, expected in methods.items():
+            expected["integration"] = TOKEN_ANSWERS.get(pattern, {}).get(method, expected["anonymous"])
+    return table
 
 
 # ------------------------------------------------------------------------------------------------ tests
