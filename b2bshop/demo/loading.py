@@ -101,6 +101,7 @@ class LoadResult:
 class SeedResult:
     stats: DatasetStats  # what was generated (the files themselves were temporary)
     load: LoadResult
+    today: date  # the day the data ends before (orders up to the day before)
 
 
 def _say(progress: Progress | None, message: str) -> None:
@@ -190,7 +191,7 @@ def demo_seed(
             "products": stats.products, "prices": stats.prices, "orders": stats.order_lines,
         }
         load = dataset_load(directory=files.directory, progress=progress, expected_rows=expected)
-    return SeedResult(stats=stats, load=load)
+    return SeedResult(stats=stats, load=load, today=today)
 
 
 def _local_today() -> date:

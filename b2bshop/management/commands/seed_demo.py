@@ -40,8 +40,8 @@ class Command(BaseCommand):
         progress = self.stdout.write if options["verbosity"] >= 1 else None
         result = demo_seed(spec=spec, today=options["today"], progress=progress)
         if progress:
-            progress("creating and refreshing the demo segments")
-        created_segments = demo_segments_ensure()
+            progress("creating the demo segments")
+        created_segments = demo_segments_ensure(history_until=result.today, progress=progress)
         created_offers = demo_offers_ensure()
         created_personalization = demo_personalization_ensure()
         if progress:
