@@ -4,10 +4,13 @@ from celery import shared_task
 from django.conf import settings
 
 from b2bshop.outbox.services import task_enqueue_on_commit
-
 from segments.insight.figures import insight_figures_warm
 from segments.models import RefreshRun
-from segments.services import contacts_segments_reevaluate, segment_refresh_locked, segments_refresh_all
+from segments.services import (
+    contacts_segments_reevaluate,
+    segment_refresh_locked,
+    segments_refresh_all,
+)
 
 
 @shared_task(name="segments.segment_refresh", acks_late=True)
@@ -17,7 +20,8 @@ def segment_refresh_task(*, segment_id: int, trigger: str = RefreshRun.Trigger.M
 
 @shared_task(name="segments.segments_refresh_all", acks_late=True)
 def segments_refresh_all_task(*, only_dirty: bool = False) -> None:
-    if segments_refresh_all(trigger=RefreshRun.Trigger.SCHEDULE, only_dirty=only_dirty):
+    refreshed = segments_refresh_all(trigger=RefreshRun.Trigger.SCHEDULE, only_dirty=only_dirty)
+    if refreshed and not only_dirty:  # the scheduled full refresh; an import's partial one is not worth it
         task_enqueue_on_commit(insight_warm_task)  # the runs invalidated every cached insight figure
 
 

@@ -81,7 +81,7 @@ VALUE_COLUMNS: tuple[str, ...] = (
 def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
     """Recompute every company's CompanyValue as of `now`'s local day; write only the rows that changed.
 
-    Two grouped queries read the sales; ranks and scores are exact integer arithmetic in
+    Two grouped queries read the sales and two the buying habits; ranks and scores are exact integer arithmetic in
     Python over the 12-month figures (a company's rank is the number of companies whose
     figure is at most its own, i.e. a window COUNT over peers). Rows whose values are
     unchanged are not written, so a refresh without new data writes nothing.

@@ -217,7 +217,7 @@ def insight_view(request: HttpRequest, *, admin_site: admin.AdminSite) -> HttpRe
     }
     context = {
         **admin_site.each_context(request),
-        "title": "Customer insight",
+        "title": f"Customer insight: {section.label}",
         "page": page,
         "section": section.key,
         "tabs": page.tabs(),
@@ -246,9 +246,14 @@ def _segment_from_post(request: HttpRequest) -> Segment | None:
     return get_object_or_404(Segment, slug=slug) if slug else None
 
 
-def _back(request: HttpRequest, error: str) -> HttpResponseRedirect:
+def _back(request: HttpRequest, error: str, *, segment: Segment | None, view: str) -> HttpResponseRedirect:
+    """Back to the tab the marketer came from, for the same segment, with the error."""
     messages.error(request, error)
-    return HttpResponseRedirect(reverse("admin:segments_insight"))
+    params = {"segment": segment.slug} if segment else {}
+    if view != SECTIONS[0].key:
+        params["view"] = view
+    query = f"?{urlencode(params)}" if params else ""
+    return HttpResponseRedirect(reverse("admin:segments_insight") + query)
 
 
 def cell_segment_create_view(request: HttpRequest) -> HttpResponse:
@@ -258,11 +263,11 @@ def cell_segment_create_view(request: HttpRequest) -> HttpResponse:
     segment = _segment_from_post(request)
     scores = _scores(f"{request.POST.get('recency', '')}-{request.POST.get('frequency', '')}")
     if scores is None:
-        return _back(request, "Pick an RFM cell first.")
+        return _back(request, "Pick an RFM cell first.", segment=segment, view="overview")
     try:
         created = segment_from_rfm_cell_create(recency=scores[0], frequency=scores[1], segment=segment, user=request.user)
     except ApplicationError as error:
-        return _back(request, error.message)
+        return _back(request, error.message, segment=segment, view="overview")
     messages.success(request, f"Segment “{created.name}” created from the RFM cell; edit its rule below.")
     return HttpResponseRedirect(reverse("admin:segments_segment_change", args=[created.pk]))
 
@@ -275,7 +280,7 @@ def lookalike_segment_create_view(request: HttpRequest) -> HttpResponse:
     try:
         created = lookalike_segment_create(segment=segment, user=request.user)
     except ApplicationError as error:
-        return _back(request, error.message)
+        return _back(request, error.message, segment=segment, view="profile")
     messages.success(request, f"Look-alike segment “{created.name}” created; edit its rule below.")
     return HttpResponseRedirect(reverse("admin:segments_segment_change", args=[created.pk]))
 

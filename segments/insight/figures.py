@@ -26,7 +26,6 @@ from segments.insight.selectors import (
 from segments.models import Segment
 from segments.windows import local_today
 
-
 # The segments the overlap and trends compare when the marketer has not chosen: the largest active ones.
 COMPARED_BY_DEFAULT = 6
 

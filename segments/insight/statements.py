@@ -6,19 +6,21 @@ Lift: every trait value's counts in one SQL statement.
 Per company: its traits (columns, size band, and from its stored customer values the
 main channel, assortment breadth and purchase-frequency band of the 12 months), whether
 it is in the segment, its 12-month revenue and whether it bought; then one GROUP BY per
-trait over those rows (UNION ALL). The segment's companies are computed once (as separate
-grouped queries per trait the lift took 4.5 s on the large dataset, as correlated
-subqueries per company over 10 s; counting distinct products over the year's order lines
-here cost another 0.4 to 0.9 s, now done once a day with the values).
+trait over those rows, one per declared custom attribute and one for the totals (UNION
+ALL). The segment's companies are computed once (as separate grouped queries per trait
+the lift took 4.5 s on the large dataset, as correlated subqueries per company over
+10 s; counting distinct products over the year's order lines here cost another 0.4 to
+0.9 s, now done with the customer values at each refresh).
 
 The statement is assembled from the models' table names and fixed column names; every
-value (period, status, band bounds, trait keys, the segment's company ids as a compiled
-ORM subquery with its own parameters) is a query parameter.
+value (band bounds, trait keys, attribute types, the segment's company ids as a
+compiled ORM subquery with its own parameters) is a query parameter.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -65,6 +67,10 @@ class LiftCounts:
     attributes: list[dict[str, Any]]
 
 
+def _euros(cents: int | None) -> Decimal:
+    return Decimal(int(cents or 0)) / 100
+
+
 def lift_rows(*, inside: Q, attribute_kinds: tuple[str, ...]) -> LiftCounts:
     """Every trait value's counts, the totals and the custom attributes' counts: one statement.
 
@@ -79,20 +85,26 @@ def lift_rows(*, inside: Q, attribute_kinds: tuple[str, ...]) -> LiftCounts:
 
     params: list[Any] = [*inside_params]
     size_band = _band_case("c.employee_count", tuple((k, label, low, high) for k, label, low, high in SIZE_BANDS), params)
-    breadth = _band_case("COALESCE(v.products_12m, 0)", BREADTH_BANDS, params)
+    # No stored breadth yet (values from before it existed, until the next refresh): unknown, not "nothing bought".
+    breadth = _band_case("v.products_12m", BREADTH_BANDS, params)
     frequency = _band_case("COALESCE(v.orders_12m, 0)", FREQUENCY_BANDS, params)
     params.append(NO_VALUE)
-    counts = "COUNT(*), SUM(inside), SUM(revenue), SUM(CASE WHEN inside = 1 THEN revenue ELSE 0 END), SUM(non_buyer)"
-    # PostgreSQL types a UNION's columns from its first branches: the empty ones are cast.
-    no_attribute = "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BOOLEAN)"
-    groups = [f"SELECT %s AS trait, CAST(NULL AS TEXT), {no_attribute}, {counts} FROM base"]
+    # Revenue is summed in whole cents: exact on SQLite too, whose SUM of decimals is a float.
+    counts = (
+        "COUNT(*), SUM(inside), SUM(revenue_cents), SUM(CASE WHEN inside = 1 THEN revenue_cents ELSE 0 END), "
+        "SUM(non_buyer)"
+    )
+    # Each branch: trait, trait value, attribute (definition, text, yes/no, as sent), counts.
+    # PostgreSQL types a UNION's columns from its first branches, so the empty ones are cast.
+    no_attribute = "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BOOLEAN), CAST(NULL AS TEXT)"
+    groups = [f"SELECT %s, CAST(NULL AS TEXT), {no_attribute}, {counts} FROM base"]
     params.append(TOTALS)
     for trait, column in GROUPED_COLUMNS.items():
-        groups.append(f"SELECT %s AS trait, {column}, {no_attribute}, {counts} FROM base GROUP BY {column}")
+        groups.append(f"SELECT %s, {column}, {no_attribute}, {counts} FROM base GROUP BY {column}")
         params.append(trait)
     kinds = ", ".join("%s" for _ in attribute_kinds)
     groups.append(
-        f"SELECT %s AS trait, NULL, a.definition_id, a.text_value, a.boolean_value, {counts.replace('COUNT(*)', 'COUNT(*), MIN(a.raw_value)')} "
+        f"SELECT %s, CAST(NULL AS TEXT), a.definition_id, a.text_value, a.boolean_value, MIN(a.raw_value), {counts} "
         f"FROM {attributes} a INNER JOIN {definitions} d ON d.id = a.definition_id "
         f"INNER JOIN base ON base.company_id = a.company_id "
         f"WHERE d.value_type IN ({kinds}) AND (a.text_value IS NOT NULL OR a.boolean_value IS NOT NULL) "
@@ -100,8 +112,6 @@ def lift_rows(*, inside: Q, attribute_kinds: tuple[str, ...]) -> LiftCounts:
         f"GROUP BY a.definition_id, a.text_value, a.boolean_value"
     )
     params.extend([ATTRIBUTES, *attribute_kinds])
-    # Every branch has the attribute branch's `shown` column too.
-    groups[:-1] = [group.replace("COUNT(*),", "COUNT(*), CAST(NULL AS TEXT),", 1) for group in groups[:-1]]
     sql = f"""
         WITH inside_companies (company_id) AS ({inside_sql}),
         base AS (
@@ -109,7 +119,7 @@ def lift_rows(*, inside: Q, attribute_kinds: tuple[str, ...]) -> LiftCounts:
                    c.account_type AS account_type, {size_band} AS size_band, {breadth} AS breadth,
                    {frequency} AS frequency, COALESCE(NULLIF(v.main_channel_12m, ''), %s) AS main_channel,
                    CASE WHEN i.company_id IS NULL THEN 0 ELSE 1 END AS inside,
-                   COALESCE(v.revenue_12m, 0) AS revenue,
+                   CAST(ROUND(COALESCE(v.revenue_12m, 0) * 100) AS BIGINT) AS revenue_cents,
                    CASE WHEN v.company_id IS NULL OR v.orders_12m = 0 THEN 1 ELSE 0 END AS non_buyer
             FROM {companies} c
             LEFT JOIN inside_companies i ON i.company_id = c.id
@@ -121,16 +131,16 @@ def lift_rows(*, inside: Q, attribute_kinds: tuple[str, ...]) -> LiftCounts:
     totals = (0, 0, 0)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for trait, value, definition, text, yes_no, count, shown, within, revenue, within_revenue, non_buyers in cursor:
+        for trait, value, definition, text, yes_no, shown, count, within, cents, within_cents, non_buyers in cursor:
             figures = {
-                "count": count, "inside": within or 0, "revenue": revenue,
-                "inside_revenue": within_revenue if within else None, "non_buyers": non_buyers or 0,
+                "count": count, "inside": within or 0, "revenue": _euros(cents),
+                "inside_revenue": _euros(within_cents) if within else None, "non_buyers": non_buyers or 0,
             }
             if trait == TOTALS:
                 totals = (count, within or 0, non_buyers or 0)
             elif trait == ATTRIBUTES:
-                found.append({"definition_id": definition, "text_value": text, "boolean_value": yes_no, "shown": shown,
-                              **figures})
+                found.append({"definition_id": definition, "text_value": text,
+                              "boolean_value": None if yes_no is None else bool(yes_no), "shown": shown, **figures})
             else:
                 traits[trait].append({"trait_value": value, **figures})
     return LiftCounts(companies=totals[0], segment_size=totals[1], non_buyers=totals[2], traits=traits, attributes=found)

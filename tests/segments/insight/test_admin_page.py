@@ -4,11 +4,14 @@ import csv
 import io
 import re
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.test import Client
 
+from b2bshop.exceptions import ApplicationError
 from orders.models import ChannelCost
+from segments.insight import admin_views
 from segments.models import Segment
 from segments.value import company_values_refresh
 from tests.accounts.factories import CompanyFactory, ContactFactory, StaffUserFactory
@@ -78,16 +81,30 @@ class InsightPageTests:
         with django_assert_max_num_queries(60) as trends:
             marketer_client.get(PAGE, {"segment": "two", "compare": ["two"], "view": "segments"})
 
-        sql = lambda captured: " ".join(query["sql"] for query in captured.captured_queries)  # noqa: E731
+        def sql(captured) -> str:
+            return " ".join(query["sql"] for query in captured.captured_queries)
+
         assert "segments_membershipevent" in sql(trends) and "segments_membershipevent" not in sql(overview)
         assert "orders_order" in sql(overview) and "orders_order" not in sql(trends)
 
-    def test_the_tabs_keep_the_chosen_segment_and_the_scope_form_keeps_the_tab(self, shop, marketer_client):
-        html = marketer_client.get(PAGE, {"segment": "two", "view": "profile"}).content.decode()
+    def test_the_tabs_keep_the_chosen_segment_and_cell_and_the_scope_form_keeps_the_tab(self, shop, marketer_client):
+        response = marketer_client.get(PAGE, {"segment": "two", "cell": "2-5", "compare": "two", "view": "profile"})
+        html = response.content.decode()
 
-        assert 'href="?segment=two&amp;compare=' in html  # the overview tab, for the same segment
-        assert "view=segments" in html
+        tabs = {key: href for href, key in re.findall(r'<a href="([^"]*)" id="insight-tab-(\w+)"', html)}
+        assert tabs == {
+            "overview": "?segment=two&amp;cell=2-5&amp;compare=two",
+            "profile": "?segment=two&amp;cell=2-5&amp;compare=two&amp;view=profile",
+            "segments": "?segment=two&amp;cell=2-5&amp;compare=two&amp;view=segments",
+        }
         assert '<input type="hidden" name="view" value="profile">' in html
+        assert response.context["title"] == "Customer insight: Ideal customer profile"
+
+    def test_an_unknown_tab_shows_the_overview(self, shop, marketer_client):
+        html = marketer_client.get(PAGE, {"view": "bogus"}).content.decode()
+
+        assert re.findall(r'id="insight-tab-(\w+)" aria-current="page"', html) == ["overview"]
+        assert 'data-chart="rfm"' in html
 
     def test_the_segment_changelist_links_to_the_page(self, shop, marketer_client):
         assert 'id="insight-link"' in marketer_client.get("/admin/segments/segment/").content.decode()
@@ -155,6 +172,15 @@ class InsightPageCreateTests:
         assert "Pick an RFM cell first." in response.content.decode()
         assert Segment.objects.count() == 1
         assert marketer_client.get(f"{PAGE}cell-segment/").status_code == 405
+
+    def test_a_refused_create_goes_back_to_the_same_segment_and_tab(self, shop, marketer_client):
+        cell = marketer_client.post(f"{PAGE}cell-segment/", {"segment": "two", "recency": "9", "frequency": "1"})
+        assert cell["Location"] == f"{PAGE}?segment=two"
+
+        with mock.patch.object(admin_views, "lookalike_segment_create", side_effect=ApplicationError("No trait.")):
+            lookalike = marketer_client.post(f"{PAGE}lookalike-segment/", {"segment": "two"})
+        assert lookalike["Location"] == f"{PAGE}?segment=two&view=profile"
+        assert "No trait." in marketer_client.get(lookalike["Location"]).content.decode()
 
     def test_create_a_look_alike(self, shop, marketer_client):
         CompanyFactory(name="Other", sector="A", sector_ci="a")

@@ -104,3 +104,15 @@ class InsightWarmTests:
             tasks.segments_refresh_all_task()
 
         warm.assert_not_called()
+
+    def test_a_partial_refresh_after_an_import_does_not_warm(self, one_order, django_capture_on_commit_callbacks):
+        SegmentFactory(rule={"field": "company.country", "op": "is_not_empty"}, is_dirty=True)
+
+        with (
+            mock.patch.object(tasks, "insight_figures_warm") as warm,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            tasks.segments_refresh_all_task(only_dirty=True)
+
+        warm.assert_not_called()
+        assert RefreshRun.objects.filter(status=RefreshRun.Status.SUCCEEDED).exists()

@@ -10,6 +10,7 @@ from orders.models import Order
 from segments.insight.rules import lookalike_build
 from segments.insight.selectors import insight_lift
 from segments.insight.services import lookalike_segment_create
+from segments.models import CompanyValue
 from segments.services import segment_refresh, segment_rule_check
 from segments.value import company_values_refresh
 from tests.accounts.factories import (
@@ -17,6 +18,7 @@ from tests.accounts.factories import (
     CompanyFactory,
     ContactFactory,
 )
+from tests.orders.factories import OrderLineFactory
 from tests.segments.factories import SegmentFactory, SegmentMembershipFactory
 from tests.segments.insight.conftest import NOW, days_ago, order
 
@@ -83,6 +85,56 @@ class LiftTests:
         assert florists.segment_revenue_per_company is None
         assert lift.rows[-1].lift == Decimal("0.00")  # ranked strongest first
         assert lift.rows[0].lift >= lift.rows[1].lift
+
+    def test_breadth_bands_come_from_the_different_products_bought(self, growers):
+        segment, companies = growers
+        placed = companies["garden0"].orders.order_by("pk")
+        for line_no, placed_order in enumerate(placed[:10], start=1):  # ten different products, one twice
+            OrderLineFactory(order=placed_order, line_no=line_no)
+        OrderLineFactory(order=placed[10], line_no=11, product=placed[0].lines.get().product)
+        OrderLineFactory(order=companies["florist0"].orders.get(), line_no=1)
+        company_values_refresh(now=NOW)
+
+        lift = insight_lift(segment=segment)
+
+        assert (_row(lift, "breadth", "10-24").segment_companies, _row(lift, "breadth", "10-24").companies) == (1, 1)
+        assert (_row(lift, "breadth", "1-9").segment_companies, _row(lift, "breadth", "1-9").companies) == (0, 1)
+        assert _row(lift, "breadth", "none").companies == 8
+        assert _row(lift, "breadth", "10-24").value_label == "10 to 24 products"
+
+    def test_values_without_a_stored_breadth_are_unknown_not_nothing_bought(self, growers):
+        segment, _companies = growers
+        CompanyValue.objects.update(products_12m=None)  # as the migration leaves values computed before it
+
+        lift = insight_lift(segment=segment)
+
+        assert not any(row.trait == "breadth" and row.value == "none" for row in lift.rows)
+        assert _row(lift, "breadth", "").companies == 10
+
+    def test_a_yes_no_attribute_counts_yes_and_no_apart(self, growers):
+        segment, companies = growers
+        organic = CompanyAttributeDefinitionFactory(name="organic", value_type=CompanyAttributeDefinition.ValueType.BOOLEAN)
+        for key, value in (("garden0", True), ("garden1", True), ("florist0", False), ("florist1", True)):
+            CompanyAttributeValue.objects.create(company=companies[key], definition=organic, raw_value=str(value),
+                                                 boolean_value=value)
+
+        lift = insight_lift(segment=segment)
+
+        yes, no = _row(lift, "attr.organic", "true"), _row(lift, "attr.organic", "false")
+        assert (yes.value_label, yes.segment_companies, yes.companies) == ("Yes", 2, 3)
+        assert (no.value_label, no.segment_companies, no.companies) == ("No", 0, 1)
+        assert yes.rule_field == "company.attr.organic"
+
+    def test_revenue_per_company_is_exact_to_the_cent(self, growers):
+        segment, companies = growers
+        order(companies["florist0"], day=days_ago(40), amount="0.01", channel=Order.Channel.PHONE)
+        order(companies["florist1"], day=days_ago(40), amount="33.33", channel=Order.Channel.PHONE)
+        company_values_refresh(now=NOW)
+
+        florists = _row(insight_lift(segment=segment), "customer_group", "florist")
+
+        # 4 x 50.00 + 0.01 + 33.33 = 233.34 over 6 companies = 38.89
+        assert florists.revenue_per_company == Decimal("38.89")
 
     def test_the_default_segment_is_the_top_25_percent(self, growers):
         lift = insight_lift()
