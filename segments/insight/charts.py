@@ -45,6 +45,11 @@ def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start
             f'font-weight="{weight}" {extra}>{escape(text)}</text>')
 
 
+def _fitted(text: str, chars: int) -> str:
+    """A label cut to the room it has (the full name stays in the table view and the tooltip)."""
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+
+
 def _mix(share: float) -> str:
     """A blue from very light (0) to dark (1)."""
     share = max(0.0, min(1.0, share))
@@ -214,9 +219,10 @@ def overlap_svg(overlap: Overlap) -> SafeString:
     width, height = left + n * cell + 90, top + n * cell + 24  # room for the last rotated label
     body = []
     for index, segment in enumerate(overlap.segments):
-        body.append(_text(left - 8, top + index * cell + cell / 2 + 4, segment.name, anchor="end", size=11))
+        name = _fitted(segment.name, 28)
+        body.append(_text(left - 8, top + index * cell + cell / 2 + 4, name, anchor="end", size=11))
         x = left + index * cell + cell / 2
-        body.append(_text(x, top - 8, segment.name, size=11, extra=f'transform="rotate(-40 {x:.1f} {top - 8})"'))
+        body.append(_text(x, top - 8, name, size=11, extra=f'transform="rotate(-40 {x:.1f} {top - 8})"'))
     for row, first in enumerate(overlap.segments):
         for column, second in enumerate(overlap.segments):
             data = overlap.cell(first.slug, second.slug)
@@ -267,7 +273,7 @@ def trends_svg(trends: Sequence[Trend]) -> SafeString:
             elif points:
                 body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="2"/>')
             body.append(f'<rect x="{left + plot_w + 14}" y="{top + index * 18}" width="12" height="12" fill="{colour}"/>')
-            body.append(_text(left + plot_w + 32, top + index * 18 + 10, trend.name, size=11))
+            body.append(_text(left + plot_w + 32, top + index * 18 + 10, _fitted(trend.name, 22), size=11))
     if not counts:
         body.append(_text(left + plot_w / 2, top + plot_h / 2, "No refresh in this period", anchor="middle", fill=QUIET))
     return _svg(width=width, height=height, chart="trends", title="Members over time",
