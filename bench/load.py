@@ -104,6 +104,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--background-delay", type=float, help="seconds into the load before the refresh and sync start "
                         "(default: when every buyer has started)")
     parser.add_argument("--background-once", action="store_true", help="run the refresh and the sync once each")
+    parser.add_argument(
+        "--background-nice", type=int, default=10,
+        help="CPU niceness of the Celery worker and the background jobs, as a deploy on one host gives its workers "
+             "(docker-compose: cpu_shares); 0 runs them at the web's priority (default 10)",
+    )
     parser.add_argument("--no-background", action="store_true", help="no refresh and no sync (the load alone)")
     parser.add_argument("--smoke", action="store_true",
                         help="a short run: " + ", ".join(f"{key.replace('_', '-')} {value}" for key, value in SMOKE.items()))
@@ -279,9 +284,14 @@ class Processes:
         self.started: list[tuple[str, subprocess.Popen]] = []
         self.logs = ExitStack()
 
-    def start(self, name: str, command: list[str], *, environment: dict[str, str], stdout: Any = None) -> subprocess.Popen:
+    def start(
+        self, name: str, command: list[str], *, environment: dict[str, str], stdout: Any = None, niceness: int = 0
+    ) -> subprocess.Popen:
         log = self.logs.enter_context((self.directory / f"{name}.log").open("w"))
-        process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=stdout or log, stderr=log, text=True)
+        process = subprocess.Popen(
+            command, cwd=REPO, env=environment, stdout=stdout or log, stderr=log, text=True,
+            preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
+        )
         self.started.append((name, process))
         return process
 
@@ -474,14 +484,14 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
                 processes.start("celery", [
                     sys.executable, "-m", "celery", "-A", "b2bshop", "worker", "--pool", "solo",
                     "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING",
-                ], environment=environment)
+                ], environment=environment, niceness=arguments.background_nice)
             background: dict[str, subprocess.Popen] = {}
             if not arguments.no_background:
                 for job in ("refresh", "sync"):
                     background[job] = processes.start(job, [
                         sys.executable, str(BACKGROUND), job, "--start-file", str(start_file), "--stop-file", str(stop_file),
                         *(["--once"] if arguments.background_once else []),
-                    ], environment=environment, stdout=subprocess.PIPE)
+                    ], environment=environment, stdout=subprocess.PIPE, niceness=arguments.background_nice)
             # While they import, this process prepares the data (nothing of theirs touches the database yet).
             setup_started = time.perf_counter()
             if arguments.prepare:
@@ -560,7 +570,8 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
         "max_requests": arguments.max_requests, "wait_s": [arguments.wait_min, arguments.wait_max],
         "gunicorn_workers": workers, "tasks": "celery worker (one process, solo pool)" if broker else "eager, in the request",
         "standin_latency_ms": round(arguments.latency * 1000),
-        "background_delay_s": round(background_delay, 1), "background": background_result,
+        "background_delay_s": round(background_delay, 1), "background_nice": arguments.background_nice,
+        "background": background_result,
         "task_queue_drain_s": queue_drain_seconds,
         "background_outlasted_load_s": round(max(0.0, background_ended - load_ended), 1) if background else 0.0,
         "setup": setup.report, "setup_seconds": round(setup_seconds, 1),

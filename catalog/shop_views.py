@@ -59,7 +59,7 @@ from personalization.selectors import (
     MenuNode,
     Viewer,
     content_block_product_list,
-    content_blocks_for,
+    content_blocks_by_placement,
     menu_for,
     visitor_assortment,
 )
@@ -133,16 +133,21 @@ class ShopState:
 
     def content_blocks(self, placement: str, **scope) -> list[ContentBlock]:
         """The visitor's blocks for a placement; a carousel gets its visible products as `carousel_products`."""
-        blocks = content_blocks_for(
-            placement=placement, segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated,
+        return self.content_blocks_of(placement, **scope)[placement]
+
+    def content_blocks_of(self, *placements: str, **scope) -> dict[str, list[ContentBlock]]:
+        """The visitor's blocks for each of a page's placements, in one query."""
+        by_placement = content_blocks_by_placement(
+            placements=placements, segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated,
             now=self.now, **scope,
         )
-        for block in blocks:
-            if block.kind == ContentBlock.Kind.PRODUCT_CAROUSEL:
-                block.carousel_products = content_block_product_list(
-                    block=block, segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated
-                )
-        return blocks
+        for blocks in by_placement.values():
+            for block in blocks:
+                if block.kind == ContentBlock.Kind.PRODUCT_CAROUSEL:
+                    block.carousel_products = content_block_product_list(
+                        block=block, segment_ids=self.viewer.segment_ids, is_authenticated=self.viewer.is_authenticated
+                    )
+        return by_placement
 
     @property
     def is_preview(self) -> bool:
@@ -338,10 +343,10 @@ class CategoryView(ShopPageMixin, View):
         context = _listing_context(
             request, state, category_products(category=category), include_unavailable=request.GET.get("all") == "1"
         )
-        blocks = state.content_blocks("category_top", category=category)
-        list_blocks = state.content_blocks("product_list", category=category)
+        blocks = state.content_blocks_of("category_top", "product_list", category=category)
         return self.shop_render(
-            "shop/category.html", {"category": category, "blocks": blocks, "list_blocks": list_blocks, **context}
+            "shop/category.html",
+            {"category": category, "blocks": blocks["category_top"], "list_blocks": blocks["product_list"], **context},
         )
 
 

@@ -173,8 +173,26 @@ def content_blocks_for(
     `product`) and its segment conditions hold. Order: higher priority, later starts_at
     (no start counts as earliest), higher id. Fallback blocks come only when no other
     block matches. Carousel products are not loaded: use `content_block_product_list`.
+    """
+    return content_blocks_by_placement(
+        placements=(placement,), segment_ids=segment_ids, is_authenticated=is_authenticated, now=now,
+        category=category, product=product, limit=limit,
+    )[placement]
 
-    The query is the same for every visitor: it loads the placement's candidate blocks with
+
+def content_blocks_by_placement(
+    *,
+    placements: tuple[str, ...],
+    segment_ids: frozenset[int],
+    is_authenticated: bool,
+    now: datetime.datetime,
+    category: Category | None = None,
+    product: Product | None = None,
+    limit: int = 1,
+) -> dict[str, list[ContentBlock]]:
+    """`content_blocks_for` of several placements of one page, in one query.
+
+    The query is the same for every visitor: it loads the placements' candidate blocks with
     their segment ids (one row per include x exclude pair), and the segment conditions are
     checked here. Compiling the conditions into SQL cost a logged-in visitor more than an
     anonymous one (two more subqueries per rule table).
@@ -182,7 +200,7 @@ def content_blocks_for(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     if limit < 1:
-        return []
+        return {placement: [] for placement in placements}
     scope = Q(category__isnull=True)
     if category is not None:
         scope |= Q(Exists(CategoryAncestry.objects.filter(category_id=category.pk, ancestor_id=OuterRef("category_id"))))
@@ -191,7 +209,7 @@ def content_blocks_for(
         product_scope |= Q(product_id=product.pk)
     candidates = (
         ContentBlock.objects.filter(
-            Q(placement=placement, is_active=True)
+            Q(placement__in=placements, is_active=True)
             & (Q(starts_at__isnull=True) | Q(starts_at__lte=now))
             & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
             & scope
@@ -205,18 +223,21 @@ def content_blocks_for(
     for block in rows:
         blocks.setdefault(block.pk, block)
     links = _segment_links((block.pk, block.rule_include_id, block.rule_exclude_id) for block in rows)
-    chosen = [
-        block
-        for block in blocks.values()
-        if segment_rule_holds(
-            include=links[block.pk][0], exclude=links[block.pk][1], segment_ids=segment_ids,
-            is_authenticated=is_authenticated,
-        )
-    ][:limit]
-    # Non-fallback blocks sort first: if the best one is not a fallback, no fallback may show.
-    if chosen and not chosen[0].is_fallback:
-        chosen = [block for block in chosen if not block.is_fallback]
-    return chosen
+    shown: dict[str, list[ContentBlock]] = {placement: [] for placement in placements}
+    for placement in placements:
+        chosen = [
+            block
+            for block in blocks.values()
+            if block.placement == placement and segment_rule_holds(
+                include=links[block.pk][0], exclude=links[block.pk][1], segment_ids=segment_ids,
+                is_authenticated=is_authenticated,
+            )
+        ][:limit]
+        # Non-fallback blocks sort first: if the best one is not a fallback, no fallback may show.
+        if chosen and not chosen[0].is_fallback:
+            chosen = [block for block in chosen if not block.is_fallback]
+        shown[placement] = chosen
+    return shown
 
 
 def content_block_product_list(

@@ -2,16 +2,16 @@
 
 Where the queries of `/c/<slug>/` come from (counted on SQLite and PostgreSQL alike):
 
-anonymous visitor (ANONYMOUS_QUERIES = 12)
+anonymous visitor (ANONYMOUS_QUERIES = 11)
    1      the category by slug
    2-4    the shop calendar: calendar row, closed days, cut-offs
    5      the visitor's assortment: hidden categories and restricted products, as ids (personalization)
    6      paginator: number of listed products
    7      the page of products (prices annotated in the same query for a buyer)
    8      number of products not deliverable on the moment ("also show N ...")
-   9, 10  content blocks: category_top, product_list
-   11     category tree for the navigation
-   12     menu items
+   9      content blocks of both placements, category_top and product_list
+   10     category tree for the navigation
+   11     menu items
 
 logged-in buyer with an open cart: PERSONALIZED_EXTRA = 2 more
    +1     the user, as a Contact with its company (accounts.backends.ShopUserBackend)
@@ -44,7 +44,7 @@ from tests.segments.factories import SegmentFactory, SegmentMembershipFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.shop.urls")]
 
 URL = "/c/flowers/"
-ANONYMOUS_QUERIES = 12
+ANONYMOUS_QUERIES = 11
 PERSONALIZED_EXTRA = 2
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from catalog.services import category_tree_rebuild
 from personalization.models import ContentBlock
-from personalization.selectors import content_block_product_list, content_blocks_for
+from personalization.selectors import content_block_product_list, content_blocks_by_placement, content_blocks_for
 from tests.catalog.factories import CategoryFactory, ProductFactory
 from tests.personalization.factories import (
     ContentBlockFactory,
@@ -229,3 +229,27 @@ class ContentBlocksQueryCountTests:
             )
         assert len(blocks) == min(count, 10)
         assert not any(block.is_fallback for block in blocks)
+
+
+class SeveralPlacementsTests:
+    """content_blocks_by_placement: a page's placements in one query, each chosen as content_blocks_for chooses."""
+
+    def test_each_placement_gets_its_own_best_blocks_and_fallback_rule_in_one_query(self, django_assert_num_queries):
+        top, listing = ContentBlock.Placement.CATEGORY_TOP, ContentBlock.Placement.PRODUCT_LIST
+        ContentBlockFactory(name="top low", placement=top, priority=1)
+        ContentBlockFactory(name="top high", placement=top, priority=9)
+        ContentBlockFactory(name="top fallback", placement=top, is_fallback=True)
+        ContentBlockFactory(name="list fallback", placement=listing, is_fallback=True)
+        ContentBlockFactory(name="hero", placement=HERO, priority=99)
+
+        with django_assert_num_queries(1):
+            chosen = content_blocks_by_placement(
+                placements=(top, listing), segment_ids=frozenset(), is_authenticated=False, now=NOW, limit=2,
+            )
+
+        assert {placement: [block.name for block in blocks] for placement, blocks in chosen.items()} == {
+            top: ["top high", "top low"],  # no fallback beside a real block
+            listing: ["list fallback"],  # the fallback when nothing else matches
+        }
+        for placement in (top, listing):
+            assert [block.name for block in chosen[placement]] == shown(placement=placement, limit=2)
