@@ -38,6 +38,8 @@ from personalization.selectors import viewer_for_user
 from segments.models import Segment
 
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
+# The counts are PositiveIntegerFields: larger values are refused here, not by the database (a 500).
+LARGEST_COUNT = 2_147_483_647
 
 
 class IsBuyer(BasePermission):
@@ -180,7 +182,7 @@ class CartQuoteApi(APIView):
 
 
 class TierSerializer(serializers.Serializer):
-    min_quantity = serializers.IntegerField(min_value=1)
+    min_quantity = serializers.IntegerField(min_value=1, max_value=LARGEST_COUNT)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
 
     class Meta:
@@ -243,13 +245,15 @@ class PromotionInputSerializer(StrictInputMixin, serializers.Serializer):
     free_product = serializers.SlugRelatedField(
         slug_field="sku", queryset=Product.objects.all(), required=False, allow_null=True
     )
-    buy_quantity = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    free_quantity = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    buy_quantity = serializers.IntegerField(min_value=1, max_value=LARGEST_COUNT, required=False, allow_null=True)
+    free_quantity = serializers.IntegerField(min_value=1, max_value=LARGEST_COUNT, required=False, allow_null=True)
     tiers = TierSerializer(many=True, required=False)
     is_exclusive = serializers.BooleanField(required=False)
     priority = serializers.IntegerField(required=False, min_value=-1000, max_value=1000)
     coupon_code = serializers.RegexField(r"^[A-Za-z0-9_-]*$", max_length=40, required=False, allow_blank=True)
-    usage_limit_per_company = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    usage_limit_per_company = serializers.IntegerField(
+        min_value=1, max_value=LARGEST_COUNT, required=False, allow_null=True
+    )
 
 
 def _promotion_input(data: dict[str, Any], current: Promotion | None) -> PromotionInput:

@@ -155,6 +155,27 @@ class PromotionApiTests:
             assert path in {error["path"] for error in response.json()["errors"]}, response.json()
         assert client.post("/api/promotions/", "{not json", content_type="application/json").status_code == 400
 
+    @pytest.mark.parametrize(
+        ("field", "body"),
+        [
+            ("usage_limit_per_company", {"kind": "percentage", "percentage": "10"}),
+            ("buy_quantity", {"kind": "free_product", "free_quantity": 1}),
+            ("free_quantity", {"kind": "free_product", "buy_quantity": 1}),
+        ],
+    )
+    def test_counts_beyond_what_the_database_holds_are_400_not_500(self, client, marketer, field, body):
+        """Found by the API fuzzer: 2**31 and more reached PostgreSQL's integer column."""
+        client.force_login(marketer)
+        promotion = PromotionFactory()
+        for too_large in (2**31, 33996283313823563776):
+            response = client.post("/api/promotions/", {"name": "x", **body, field: too_large}, content_type="application/json")
+            assert response.status_code == 400
+            assert f"/{field}" in {error["path"] for error in response.json()["errors"]}
+            patched = client.patch(f"/api/promotions/{promotion.pk}/", {field: too_large}, content_type="application/json")
+            assert patched.status_code == 400
+        tiers = {"name": "x", "kind": "tiered_price", "tiers": [{"min_quantity": 2**31, "unit_price": "1.00"}]}
+        assert client.post("/api/promotions/", tiers, content_type="application/json").status_code == 400
+
     def test_a_used_promotion_cannot_be_deleted(self, client, marketer):
         promotion = PromotionFactory()
         order = OrderFactory()

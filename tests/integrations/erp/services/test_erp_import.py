@@ -3,7 +3,7 @@
 import io
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -16,8 +16,17 @@ from integrations.erp.services import erp_import, erp_import_file
 from integrations.erp.signals import erp_import_finished
 from integrations.models import ImportRun
 from tests.accounts.factories import CompanyFactory
-from tests.catalog.factories import ProductFactory
+from tests.catalog.factories import CategoryFactory, ProductFactory
 from tests.integrations.erp.files import counts_of, csv_text, errors_of
+from tests.integrations.erp.strategies import (
+    ErpFile,
+    References,
+    byte_soups,
+    cell_soups,
+    erp_files,
+    run_check,
+    stored_rows,
+)
 
 COMPANIES = "erp_id,name,country"
 
@@ -253,94 +262,11 @@ class QueryCountTests:
             run_import("orders", csv_text(header, *lines("B", 100)))
 
 
-_TOKENS = [
-    "erp_id",
-    "name",
-    "email",
-    "company_erp_id",
-    "sku",
-    "price",
-    "order_number",
-    "line_no",
-    "ordered_at",
-    "channel",
-    "quantity",
-    "unit_price",
-    "slug",
-    "parent_slug",
-    "attr.x",
-    "000123",
-    "-1",
-    "1,5",
-    "2025-02-30",
-    "2025-03-01T10:00:00Z",
-    "web",
-    "ja",
-    "",
-    " ",
-    ",",
-    ";",
-    '"',
-    "\n",
-    "\r\n",
-    "{",
-    "}",
-    "[",
-    "]",
-    ":",
-    "\x00",
-    "é",
-]
-
-
-_CELLS = [
-    "",
-    "000123",
-    "R1",
-    "SO1",
-    "SO2",
-    "1",
-    "2",
-    "-1",
-    "0",
-    "1.5",
-    "12,50",
-    '"1,5"',
-    "1e3",
-    "x",
-    "a@b.nl",
-    "a@",
-    "2025-03-01",
-    "2025-02-30",
-    "2025-03-01T10:00:00Z",
-    "2025-03-31 02:30",
-    "web",
-    "Phone",
-    "open",
-    "ja",
-    "nee",
-    "gold",
-    "roses",
-    "mon,fri",
-    '"ma,vr"',
-    "NL",
-    "xx",
-    "é",
-    " ",
-    '"a\nb"',
-    "\x00",
-    "9" * 30,
-]
-
-
 @pytest.mark.django_db
 class ArbitraryInputTests:
     @given(
         entity=st.sampled_from(list(ImportRun.Entity.values)),
-        content=st.one_of(
-            st.binary(max_size=300),
-            st.lists(st.sampled_from(_TOKENS), max_size=60).map(lambda parts: "".join(parts).encode()),
-        ),
+        content=byte_soups(),
         strict=st.booleans(),
     )
     @hypothesis_settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -356,7 +282,7 @@ class ArbitraryInputTests:
 
     @given(
         entity=st.sampled_from(list(ImportRun.Entity.values)),
-        rows=st.lists(st.lists(st.sampled_from(_CELLS), min_size=1, max_size=14), max_size=12),
+        rows=cell_soups(),
         chunk_rows=st.integers(min_value=1, max_value=5),
     )
     @hypothesis_settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -374,3 +300,48 @@ class ArbitraryInputTests:
             assert exc.message
             return
         assert run.rows == run.created + run.updated + run.unchanged + run.failed
+
+    @given(
+        file=st.sampled_from(list(ImportRun.Entity.values)).flatmap(lambda entity: erp_files(entity, REFERENCES)),
+        strict=st.booleans(),
+        chunk_rows=st.integers(min_value=1, max_value=5),
+    )
+    @hypothesis_settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    def test_generated_rows_are_imported_or_reported_on_their_line(self, run_import, settings, file, strict, chunk_rows):
+        settings.ERP_IMPORT_CHUNK_ROWS = chunk_rows
+        with transaction.atomic():
+            _references_create()
+            before = stored_rows(file.entity)
+            _import_checked(run_import, file, strict=strict, before=before)
+            transaction.set_rollback(True)
+
+
+REFERENCES = References(company_erp_ids=("000123", "000124"), skus=("R1", "R2"), category_slugs=("roses",))
+
+
+def _references_create() -> None:
+    roses = CategoryFactory(slug="roses")
+    for erp_id in REFERENCES.company_erp_ids:
+        CompanyFactory(erp_id=erp_id)
+    for sku in REFERENCES.skus:
+        ProductFactory(sku=sku, category=roses)
+
+
+def _import_checked(run_import, file: ErpFile, *, strict: bool, before) -> None:
+    try:
+        run = run_import(file.entity, file.content(), fmt=file.fmt, strict=strict)
+    except ErpImportFileError as exc:
+        assert file.missing_column is not None, exc.message
+        assert file.missing_column in exc.message
+        assert stored_rows(file.entity) == before
+        return
+    run_check(file, _run_fields(run), strict=strict)
+    if strict and file.bad_rows:
+        assert stored_rows(file.entity) == before
+
+
+def _run_fields(run: ImportRun) -> dict[str, object]:
+    return {
+        "status": run.status, "rows": run.rows, "created": run.created, "updated": run.updated,
+        "unchanged": run.unchanged, "failed": run.failed, "errors": run.errors, "message": run.message,
+    }
