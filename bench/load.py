@@ -139,6 +139,17 @@ class LoadSetup:
     report: dict[str, Any]
 
 
+def _queued_tasks_purge() -> int:
+    """Empty the benchmark's own broker queue (a scratch database goes with its own broker database)."""
+    from django.conf import settings
+
+    if not (os.environ.get("CELERY_BROKER_URL") or settings.REDIS_URL):
+        return 0  # no broker: tasks run in the request
+    from b2bshop.celery import app
+
+    return app.control.purge() or 0
+
+
 def segments_and_sync_ensure() -> dict[str, Any]:
     """The benchmark segments, refreshed once, with their Mailchimp sync on and no sync history."""
     from bench.evaluators import segments_load
@@ -156,6 +167,8 @@ def segments_and_sync_ensure() -> dict[str, Any]:
     others = MailchimpSegmentSync.objects.filter(enabled=True).exclude(segment__in=segments).count()
     if others:
         raise SystemExit(f"{others} other segment(s) are synced to Mailchimp here: run the benchmark on a scratch database.")
+    # Tasks an interrupted earlier run left in the broker name the runs deleted below: drop them first.
+    tasks_purged = _queued_tasks_purge()
     # A fresh stand-in holds no audience: forget what earlier runs sent, so this run's sync sends everything again.
     MailchimpSyncRun.objects.all().delete()
     MailchimpSegmentSync.objects.filter(segment__in=segments).delete()
@@ -171,7 +184,7 @@ def segments_and_sync_ensure() -> dict[str, Any]:
     return {
         "segments": len(segments), "initial_refresh_seconds": refresh_seconds,
         "memberships": SegmentMembership.objects.filter(segment__in=segments).count(),
-        "synced_segments": len(segments),
+        "synced_segments": len(segments), "queued_tasks_purged": tasks_purged,
     }
 
 
