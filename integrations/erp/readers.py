@@ -3,7 +3,9 @@
 Every cell is read as text (`000123` keeps its zeros); parsing trims it. Each row carries
 its line number in the file: for CSV the header is line 1 and the first data row
 line 2 (a quoted value that spans lines is counted); for JSON lines the physical
-line; for a JSON array the item's position (first item = 1).
+line; for a JSON array the item's position (first item = 1). A row that cannot be read
+is a row error; what can still be read of it comes along (`UnreadableRow`), so that the
+order importer can reject the order it belongs to.
 """
 
 import codecs
@@ -12,7 +14,7 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -37,12 +39,26 @@ _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 @dataclass(frozen=True)
+class UnreadableRow:
+    """A row that could not be read (reported in `TableChunk.errors`), with what its cells still tell.
+
+    `cells` maps a column to the trimmed values its cell may hold; a column that is not
+    in it cannot be read at all. An importer that applies groups of rows (orders) needs
+    this to reject the group the row belongs to.
+    """
+
+    line: int
+    cells: Mapping[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
 class TableChunk:
     """Up to chunk_rows rows: text cells, their file lines, and rows that could not be read."""
 
     frame: pd.DataFrame
     lines: np.ndarray
     errors: tuple[RowError, ...] = ()
+    unreadable: tuple[UnreadableRow, ...] = ()  # one per error, in file order
 
     @property
     def row_count(self) -> int:
@@ -202,7 +218,7 @@ def _csv_chunks(source: _Source, *, columns: tuple[str, ...], separator: str, ch
             return
         rows += len(frame)
         lines, next_line = _csv_lines(frame, first_line=next_line, count_newlines=source.saw_quote)
-        yield _csv_chunk(frame, lines=lines, columns=columns)
+        yield _csv_chunk(frame, lines=lines, separator=separator)
 
 
 @contextmanager
@@ -232,7 +248,7 @@ def _csv_lines(frame: pd.DataFrame, *, first_line: int, count_newlines: bool) ->
     return lines, first_line + len(frame)
 
 
-def _csv_chunk(frame: pd.DataFrame, *, lines: np.ndarray, columns: tuple[str, ...]) -> TableChunk:
+def _csv_chunk(frame: pd.DataFrame, *, lines: np.ndarray, separator: str) -> TableChunk:
     extra = frame.pop(_EXTRA_COLUMN).to_numpy(dtype=object)
     empty_extra = extra == ""
     blank = (
@@ -242,11 +258,41 @@ def _csv_chunk(frame: pd.DataFrame, *, lines: np.ndarray, columns: tuple[str, ..
         RowError(int(line), "", report_value(value), "the row has more values than the header has columns")
         for line, value in zip(lines[~empty_extra], extra[~empty_extra], strict=True)
     )
+    unreadable: tuple[UnreadableRow, ...] = ()
+    if errors:
+        rejected = np.flatnonzero(~empty_extra)
+        cells = frame.iloc[rejected].to_numpy(dtype=object)
+        unreadable = tuple(
+            UnreadableRow(
+                int(lines[position]),
+                _cells_with_one_value_too_many(
+                    [*row, extra[position]], columns=tuple(frame.columns), separator=separator
+                ),
+            )
+            for position, row in zip(rejected, cells, strict=True)
+        )
     keep = ~blank & empty_extra
     if not keep.all():
         frame = frame[keep].reset_index(drop=True)
         lines = lines[keep]
-    return TableChunk(frame=frame, lines=lines, errors=errors)
+    return TableChunk(frame=frame, lines=lines, errors=errors, unreadable=unreadable)
+
+
+def _cells_with_one_value_too_many(
+    values: list[str], *, columns: tuple[str, ...], separator: str
+) -> dict[str, frozenset[str]]:
+    """What each cell of a row with one value too many may hold.
+
+    Somewhere a value was split by an unquoted separator, or a stray one slipped in.
+    A column holds its own value when that happened after it, the next value when it
+    happened before it, or both joined when it happened inside it.
+    """
+    return {
+        column: frozenset(
+            value.strip() for value in (values[at], values[at + 1], values[at] + separator + values[at + 1])
+        )
+        for at, column in enumerate(columns)
+    }
 
 
 def _parser_error_message(text: str, *, line_offset: int) -> str:
@@ -290,36 +336,52 @@ class _ChunkBuilder:
         self.rows: list[list[str]] = []
         self.lines: list[int] = []
         self.errors: list[RowError] = []
+        self.unreadable: list[UnreadableRow] = []
 
     def add(self, *, record: object, line: int) -> None:
         if not isinstance(record, dict):
-            self.errors.append(RowError(line, "", report_value(record), "the record is not a JSON object"))
+            self.add_error(RowError(line, "", report_value(record), "the record is not a JSON object"))
             return
         cells = [""] * len(self.columns)
+        unread: set[int] = set()  # positions whose value cannot be read
+        error: RowError | None = None  # the first problem is reported; the rest of the record is still read
         for key, value in record.items():
-            if not _encodable(str(key)) or (isinstance(value, str) and not _encodable(value)):
-                self.errors.append(RowError(line, "", "", "the record contains text that is not valid Unicode"))
-                return
+            if not _encodable(str(key)):
+                error = error or RowError(line, "", "", "the record contains text that is not valid Unicode")
+                continue
             column = column_normalize(str(key))
             position = self.index.get(column)
+            if isinstance(value, str) and not _encodable(value):
+                error = error or RowError(line, "", "", "the record contains text that is not valid Unicode")
+                if position is not None:
+                    unread.add(position)
+                continue
             if position is None:
-                self.errors.append(
-                    RowError(line, column, report_value(value), "unknown field; it is not in the first record")
+                error = error or RowError(
+                    line, column, report_value(value), "unknown field; it is not in the first record"
                 )
-                return
+                continue
             if isinstance(value, (dict, list)):
-                self.errors.append(
-                    RowError(
-                        line, column, report_value(json.dumps(value)), "must be a single value, not a list or object"
-                    )
+                error = error or RowError(
+                    line, column, report_value(json.dumps(value)), "must be a single value, not a list or object"
                 )
-                return
+                unread.add(position)
+                continue
             cells[position] = _json_cell(value)
-        self.rows.append(cells)
-        self.lines.append(line)
+        if error is None:
+            self.rows.append(cells)
+            self.lines.append(line)
+            return
+        self.errors.append(error)
+        readable = {
+            column: frozenset({cells[position]}) for column, position in self.index.items() if position not in unread
+        }
+        self.unreadable.append(UnreadableRow(line, readable))
 
     def add_error(self, error: RowError) -> None:
+        """A record of which nothing can be read (not JSON, not an object)."""
         self.errors.append(error)
+        self.unreadable.append(UnreadableRow(error.line, {}))
 
     @property
     def full(self) -> bool:
@@ -327,8 +389,13 @@ class _ChunkBuilder:
 
     def take(self) -> TableChunk:
         frame = pd.DataFrame(self.rows, columns=list(self.columns), dtype=object)
-        chunk = TableChunk(frame=frame, lines=np.asarray(self.lines, dtype=np.int64), errors=tuple(self.errors))
-        self.rows, self.lines, self.errors = [], [], []
+        chunk = TableChunk(
+            frame=frame,
+            lines=np.asarray(self.lines, dtype=np.int64),
+            errors=tuple(self.errors),
+            unreadable=tuple(self.unreadable),
+        )
+        self.rows, self.lines, self.errors, self.unreadable = [], [], [], []
         return chunk
 
     @property

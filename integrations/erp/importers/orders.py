@@ -2,6 +2,8 @@
 
 An order's lines must be next to each other in the file. The last order of a chunk
 is held back until the next chunk shows where it ends, so lines may span chunks.
+A line the reader could not read rejects the order it belongs to: the order next to
+it with its order number, or, when that number cannot be read, both orders next to it.
 Re-importing an order replaces its lines; an order equal to the stored one is left
 alone (counted unchanged). total_amount = sum(quantity x unit_price).
 Row work is vectorised over integer order codes; no Python loop per line.
@@ -18,8 +20,8 @@ from accounts.models import Company, Contact
 from catalog.models import Product
 from integrations.erp.importers.base import ChunkResult, Importer, KeyLookup, in_batches, values_in
 from integrations.erp.importers.order_writers import OrderBatch, order_writer_for
-from integrations.erp.readers import TableChunk
-from integrations.erp.report import ChunkErrors, ImportCounts
+from integrations.erp.readers import TableChunk, UnreadableRow
+from integrations.erp.report import ChunkErrors, ImportCounts, RowError, report_value
 from integrations.erp.schemas import ORDERS, frame_parse
 from orders.models import Order, OrderLine
 
@@ -54,6 +56,15 @@ class _Groups:
         return np.bincount(self.codes, weights=values, minlength=len(self.numbers))[self.codes]
 
 
+@dataclass(frozen=True)
+class _Held:
+    """The last order read so far (its lines may go on in the next chunk)."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    rejected: np.ndarray  # per row: its order is rejected because of a line that could not be read
+
+
 class OrderImporter(Importer):
     schema = ORDERS
 
@@ -63,36 +74,51 @@ class OrderImporter(Importer):
         self.products = KeyLookup(Product.objects.all(), key_field="sku")
         self.contacts = KeyLookup(Contact.objects.all(), key_field="email", value_fields=("id", "company_id"))
         self.order_lines: dict[str, int] = {}  # order number -> its first line, for orders already seen
-        self.held: tuple[pd.DataFrame, np.ndarray] | None = None
+        self.held: _Held | None = None
+        # Unreadable lines after the last readable one: the order below them is not known yet.
+        self.unreadable: list[UnreadableRow] = []
         self.header_fields = [field for column, field in _OPTIONAL_FIELDS if column in columns]
         self.writer = order_writer_for(connection)
 
     def feed(self, chunk: TableChunk) -> ChunkResult:
         frame, lines = chunk.frame, chunk.lines
+        rejected = np.zeros(len(frame), dtype=bool)
         if self.held is not None:
-            frame = pd.concat([self.held[0], frame], ignore_index=True)
-            lines = np.concatenate([self.held[1], lines])
+            frame = pd.concat([self.held.frame, frame], ignore_index=True)
+            lines = np.concatenate([self.held.lines, lines])
+            rejected = np.concatenate([self.held.rejected, rejected])
+        # An unreadable line is settled once a readable line below it is known.
+        last_line = lines[-1] if len(lines) else 0
+        unreadable = [*self.unreadable, *chunk.unreadable]
+        settled = [row for row in unreadable if row.line < last_line]
+        self.unreadable = [row for row in unreadable if row.line > last_line]
+        notes = _unreadable_orders_reject(frame=frame, lines=lines, rejected=rejected, unreadable=settled)
         start = _last_order_start(frame["order_number"])
-        self.held = (frame.iloc[start:].reset_index(drop=True), lines[start:])
-        result = self._process(frame.iloc[:start].reset_index(drop=True), lines[:start])
+        self.held = _Held(frame.iloc[start:].reset_index(drop=True), lines[start:], rejected[start:])
+        result = self._process(frame.iloc[:start].reset_index(drop=True), lines[:start], rejected[:start])
         result.counts.rows = chunk.row_count
         result.counts.failed += len(chunk.errors)
-        result.errors = sorted([*chunk.errors, *result.errors], key=lambda error: error.line)
+        result.errors = sorted([*chunk.errors, *notes, *result.errors], key=lambda error: error.line)
         return result
 
     def finish(self) -> ChunkResult:
         result = ChunkResult()
         if self.held is not None:
-            frame, lines = self.held
-            self.held = None
-            result = self._process(frame, lines)
+            held, self.held = self.held, None
+            rejected = held.rejected.copy()
+            notes = _unreadable_orders_reject(
+                frame=held.frame, lines=held.lines, rejected=rejected, unreadable=self.unreadable
+            )
+            self.unreadable = []
+            result = self._process(held.frame, held.lines, rejected)
+            result.errors = sorted([*notes, *result.errors], key=lambda error: error.line)
         self.writer.wait()
         return result
 
     def close(self) -> None:
         self.writer.close()
 
-    def _process(self, frame: pd.DataFrame, lines: np.ndarray) -> ChunkResult:
+    def _process(self, frame: pd.DataFrame, lines: np.ndarray, rejected: np.ndarray) -> ChunkResult:
         if frame.empty:
             return ChunkResult()
         errors = ChunkErrors(lines=lines)
@@ -105,7 +131,14 @@ class OrderImporter(Importer):
         self.writer.wait()  # the previous chunk is written: the connection is free again
         self._references(values=values, errors=errors)
         order_bad = _order_errors(
-            values=values, frame=frame, groups=groups, lines=lines, detached=detached, cents=cents, errors=errors
+            values=values,
+            frame=frame,
+            groups=groups,
+            lines=lines,
+            detached=detached,
+            rejected=rejected,
+            cents=cents,
+            errors=errors,
         )
         ok = ~order_bad & ~detached & named
         batch = self._batch(values=values, groups=groups, ok=ok, cents=cents)
@@ -241,6 +274,48 @@ def _last_order_start(numbers: pd.Series) -> int:
     return int(other[-1]) + 1 if len(other) else 0
 
 
+def _unreadable_orders_reject(
+    *, frame: pd.DataFrame, lines: np.ndarray, rejected: np.ndarray, unreadable: list[UnreadableRow]
+) -> list[RowError]:
+    """Mark in `rejected` the orders that lines the reader could not read may belong to.
+
+    An order's lines are next to each other, so an unreadable line belongs to the order
+    directly above it, the one directly below it, or an order of its own. The neighbours
+    whose number the line may have are rejected. When its number cannot be read at all,
+    both are, and a note on the unreadable line names them; the notes are returned.
+    """
+    if not unreadable or frame.empty:
+        return []
+    numbers = frame["order_number"].str.strip().to_numpy(dtype=object)
+    run_starts = np.r_[True, numbers[1:] != numbers[:-1]]
+    run_of_row = np.cumsum(run_starts) - 1
+    first_row_of_run = np.flatnonzero(run_starts)
+    rejected_runs: set[int] = set()
+    notes: list[RowError] = []
+    for row in unreadable:
+        below = int(np.searchsorted(lines, row.line))
+        possible = row.cells.get("order_number")
+        runs = [
+            int(run_of_row[position])
+            for position in (below - 1, below)
+            if 0 <= position < len(numbers)
+            and numbers[position] != ""
+            and (possible is None or numbers[position] in possible)
+        ]
+        rejected_runs.update(runs)
+        if possible is None and runs:
+            orders = ", ".join(
+                f"{numbers[first_row_of_run[run]]} (line {lines[first_row_of_run[run]]})" for run in dict.fromkeys(runs)
+            )
+            message = (
+                "the order number of this line cannot be read, so the orders next to it are not imported"
+                f" either: {orders}"
+            )
+            notes.append(RowError(row.line, "order_number", "", report_value(message)))
+    rejected |= np.isin(run_of_row, list(rejected_runs))
+    return notes
+
+
 def _duplicate_lines(
     *, values: dict[str, pd.Series], groups: _Groups, lines: np.ndarray, usable: np.ndarray, errors: ChunkErrors
 ) -> None:
@@ -272,15 +347,16 @@ def _order_errors(
     groups: _Groups,
     lines: np.ndarray,
     detached: np.ndarray,
+    rejected: np.ndarray,
     cents: np.ndarray,
     errors: ChunkErrors,
 ) -> np.ndarray:
-    """Which rows belong to an order with at least one bad line.
+    """Which rows belong to an order with at least one bad line (or `rejected`: next to an unreadable one).
 
     The order columns (company, contact, ordered_at, ...) come from the order's first
     line; a later line may leave them empty but not give another value. The total must fit.
     """
-    order_bad = groups.any(errors.bad & ~detached)
+    order_bad = groups.any((errors.bad | rejected) & ~detached)
     head = groups.first[groups.codes]
     for column in (name for name in _HEADER_COLUMNS if name in values):
         cells = _comparable(values[column])
@@ -303,7 +379,7 @@ def _order_errors(
     errors.add(
         mask=too_large, column="quantity", values=frame["quantity"], message="the order's total amount is too large"
     )
-    return groups.any(errors.bad & ~detached)
+    return groups.any((errors.bad | rejected) & ~detached)
 
 
 def _comparable(series: pd.Series) -> np.ndarray:

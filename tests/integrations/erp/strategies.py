@@ -120,11 +120,30 @@ class ErpFile:
         return {lines[index] for index in self.bad_rows}
 
     def failed_count(self) -> int:
-        """Rows counted as failed: the bad ones, and for orders every line of an order with a bad line."""
+        """Rows counted as failed: the bad ones, and for orders every line of an order with a bad line.
+
+        A JSON line whose order number is a nested value cannot be read; it may belong to the
+        order on the readable line above or below it, so both of those are rejected too.
+        """
         if self.entity != "orders":
             return len(self.bad_rows)
         rejected = {self.groups[index] for index in self.bad_rows}
+        unreadable = [
+            index for index, row in enumerate(self.rows) if any(self._unreadable(cell) for cell in row.values())
+        ]
+        readable = [index for index in range(len(self.rows)) if index not in unreadable]
+        for index in unreadable:
+            if not self._unreadable(self.rows[index]["order_number"]):
+                continue
+            above = [other for other in readable if other < index][-1:]
+            below = [other for other in readable if other > index][:1]
+            rejected.update(
+                self.groups[other] for other in above + below if _csv_text(self.rows[other]["order_number"]).strip()
+            )
         return sum(1 for group in self.groups if group in rejected)
+
+    def _unreadable(self, cell: Cell) -> bool:
+        return self.fmt == "jsonl" and isinstance(cell, Literal) and cell.json.startswith(("[", "{"))
 
     def _render(self) -> tuple[str, list[int]]:
         if self.fmt == "jsonl":
@@ -399,12 +418,7 @@ def erp_files(draw, entity: str, references: References) -> ErpFile:
     if rows and draw(st.booleans()):
         for index in draw(st.sets(st.integers(0, len(rows) - 1), max_size=3)):
             column = _corruptible(draw, entity, columns, index, groups)
-            # A JSON record that cannot be read is dropped alone, without its order's other lines (see the report).
-            whole_orders_only = entity == "orders" and groups.count(groups[index]) > 1
-            wrong = _wrong_for(entity, column, fmt, decimal_comma, references)
-            if whole_orders_only:
-                wrong = wrong.filter(lambda cell: not isinstance(cell, Literal))
-            rows[index][column] = draw(wrong)
+            rows[index][column] = draw(_wrong_for(entity, column, fmt, decimal_comma, references))
             bad.add(index)
     good = [index for index in range(len(rows)) if index not in bad]
     if entity in _KEY_COLUMNS and good and draw(st.booleans()):
@@ -473,6 +487,19 @@ ENTITY_TABLES: dict[str, tuple[type[models.Model], ...]] = {
 def stored_rows(entity: str) -> list[list[dict[str, Any]]]:
     """Every stored row of the tables an import of `entity` writes, to show that nothing was written."""
     return [list(model.objects.order_by("pk").values()) for model in ENTITY_TABLES[entity]]
+
+
+def orders_whole_check(file: ErpFile) -> None:
+    """Every stored order has all the lines the file gives it: none is imported in part.
+
+    For an import of `file` into a database that held no orders before.
+    """
+    given: dict[str, int] = {}
+    for row in file.rows:
+        number = _csv_text(row["order_number"]).strip()
+        given[number] = given.get(number, 0) + 1
+    stored = dict(Order.objects.annotate(line_count=models.Count("lines")).values_list("order_number", "line_count"))
+    assert all(count == given.get(number) for number, count in stored.items()), (stored, given, file.content())
 
 
 def run_check(file: ErpFile, run: Mapping[str, Any], *, strict: bool) -> None:

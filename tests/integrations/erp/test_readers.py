@@ -63,6 +63,18 @@ class CsvReaderTests:
         ]
         assert frame["a"].tolist() == ["4"]
 
+    def test_a_row_with_one_value_too_many_tells_what_each_of_its_cells_may_hold(self):
+        table = table_open(stream=io.BytesIO(b"a,b,c\n1,2,3\nx, y ,z,w\n"), fmt=None, chunk_rows=1000)
+        (chunk,) = list(table.chunks)
+        (row,) = chunk.unreadable
+        assert row.line == 3
+        # The stray value came after a column (its own value), before it (the next one) or inside it (both).
+        assert row.cells == {
+            "a": frozenset({"x", "y", "x, y"}),
+            "b": frozenset({"y", "z", "y ,z"}),
+            "c": frozenset({"z", "w", "z,w"}),
+        }
+
     def test_a_row_with_several_values_too_many_fails_the_file(self):
         with pytest.raises(ErpFileError, match="line 3: the row has 5 values but the header has 2 columns"):
             _read(b"a,b\n1,2\n1,2,3,4,5\n")
@@ -126,6 +138,28 @@ class JsonReaderTests:
     def test_a_nested_value_is_a_row_error(self):
         _table, _frame, _lines, errors = _read(b'{"sku": "A"}\n{"sku": ["B"]}\n')
         assert errors[0].message == "must be a single value, not a list or object"
+
+    def test_a_record_with_a_nested_value_keeps_its_other_cells_readable(self):
+        table = table_open(
+            stream=io.BytesIO(b'{"sku": "A", "price": 1}\n{"sku": " B ", "price": [2]}\n'), fmt=None, chunk_rows=10
+        )
+        (chunk,) = list(table.chunks)
+        assert [(row.line, row.cells) for row in chunk.unreadable] == [(2, {"sku": frozenset({"B"})})]
+        assert [(error.line, error.column) for error in chunk.errors] == [(2, "price")]
+
+    def test_a_record_with_an_unknown_key_keeps_its_known_cells_and_a_missing_key_is_empty(self):
+        table = table_open(
+            stream=io.BytesIO(b'{"sku": "A", "price": 1}\n{"sku": "B", "colour": "red"}\n'), fmt=None, chunk_rows=10
+        )
+        (chunk,) = list(table.chunks)
+        assert [row.cells for row in chunk.unreadable] == [{"sku": frozenset({"B"}), "price": frozenset({""})}]
+
+    @pytest.mark.parametrize("line", [b'{"sku": ', b'["B"]'])
+    def test_of_a_line_that_is_not_a_json_object_no_cell_can_be_read(self, line):
+        table = table_open(stream=io.BytesIO(b'{"sku": "A"}\n' + line + b"\n"), fmt="jsonl", chunk_rows=10)
+        (chunk,) = list(table.chunks)
+        assert [(row.line, row.cells) for row in chunk.unreadable] == [(2, {})]
+        assert len(chunk.errors) == 1
 
     def test_a_json_array_numbers_its_items_from_1(self):
         table, frame, lines, _errors = _read(b'[{"sku": "A"}, {"sku": "B"}]')

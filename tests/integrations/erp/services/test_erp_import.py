@@ -24,6 +24,7 @@ from tests.integrations.erp.strategies import (
     byte_soups,
     cell_soups,
     erp_files,
+    orders_whole_check,
     run_check,
     stored_rows,
 )
@@ -338,6 +339,8 @@ def _import_checked(run_import, file: ErpFile, *, strict: bool, before) -> None:
     run_check(file, _run_fields(run), strict=strict)
     if strict and file.bad_rows:
         assert stored_rows(file.entity) == before
+    if file.entity == "orders":
+        orders_whole_check(file)
 
 
 def _run_fields(run: ImportRun) -> dict[str, object]:

@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -244,3 +245,135 @@ class OrderImportTests:
         )
         assert run.status == "failed"
         assert Order.objects.count() == 0
+
+
+def _json_lines(*records: dict | str) -> str:
+    """JSON lines from records (a str is written as it is, e.g. a broken line)."""
+    return "".join((record if isinstance(record, str) else json.dumps(record)) + "\n" for record in records)
+
+
+def _record(number: str, line_no: int, **changes) -> dict:
+    record = {
+        "order_number": number,
+        "line_no": line_no,
+        "company_erp_id": "000123",
+        "ordered_at": AT,
+        "channel": "web",
+        "sku": "R-1",
+        "quantity": 10,
+        "unit_price": "1.50",
+    }
+    return record | changes
+
+
+def _stored_orders() -> dict[str, list[int]]:
+    """Order number -> its stored line numbers."""
+    stored: dict[str, list[int]] = {}
+    for number, line_no in OrderLine.objects.order_by("order__order_number", "line_no").values_list(
+        "order__order_number", "line_no"
+    ):
+        stored.setdefault(number, []).append(line_no)
+    return stored
+
+
+@pytest.mark.django_db
+class UnreadableOrderLineTests:
+    """A line the reader cannot read rejects its whole order, never only itself (docs/erp-import.md)."""
+
+    def test_a_csv_line_with_one_value_too_many_rejects_its_three_line_order(self, run_import, shop):
+        content = csv_text(HEADER, _line("SO1", 1), _line("SO1", 2) + ",stray", _line("SO1", 3), _line("SO2", 1))
+        run = run_import("orders", content)
+        assert errors_of(run) == [(3, "", "the row has more values than the header has columns")]
+        assert run.errors[0]["value"] == "stray"
+        assert counts_of(run) == {"rows": 4, "created": 1, "updated": 0, "unchanged": 0, "failed": 3}
+        assert run.status == "partial"
+        assert _stored_orders() == {"SO2": [1]}
+
+    def test_strict_with_a_csv_line_with_one_value_too_many_writes_nothing(self, run_import, shop):
+        content = csv_text(HEADER, _line("SO1", 1), _line("SO1", 2) + ",stray", _line("SO1", 3), _line("SO2", 1))
+        run = run_import("orders", content, strict=True)
+        assert errors_of(run) == [(3, "", "the row has more values than the header has columns")]
+        assert counts_of(run) == {"rows": 4, "created": 0, "updated": 0, "unchanged": 0, "failed": 3}
+        assert run.status == "failed"
+        assert (Order.objects.count(), OrderLine.objects.count()) == (0, 0)
+
+    @pytest.mark.parametrize("strict", [False, True])
+    def test_a_json_line_with_a_nested_value_rejects_its_three_line_order(self, run_import, shop, strict):
+        content = _json_lines(
+            _record("SO1", 1), _record("SO1", 2, quantity=[1, 2]), _record("SO1", 3), _record("SO2", 1)
+        )
+        run = run_import("orders", content, strict=strict)
+        assert errors_of(run) == [(2, "quantity", "must be a single value, not a list or object")]
+        assert run.failed == 3
+        if strict:
+            assert (run.status, run.created, Order.objects.count(), OrderLine.objects.count()) == ("failed", 0, 0, 0)
+        else:
+            assert (run.status, run.created) == ("partial", 1)
+            assert _stored_orders() == {"SO2": [1]}
+
+    def test_a_reimported_order_with_an_unreadable_line_keeps_its_stored_lines(self, run_import, shop):
+        run_import("orders", csv_text(HEADER, _line("SO1", 1), _line("SO1", 2), _line("SO1", 3)))
+        run = run_import(
+            "orders", csv_text(HEADER, _line("SO1", 1, quantity="4"), _line("SO1", 2) + ",x", _line("SO1", 3))
+        )
+        assert counts_of(run) == {"rows": 3, "created": 0, "updated": 0, "unchanged": 0, "failed": 3}
+        assert _lines("SO1") == [(n, "R-1", 10, Decimal("1.50")) for n in (1, 2, 3)]
+
+    def test_an_unreadable_first_line_rejects_the_order_it_starts_in_the_next_chunk(self, run_import, shop, settings):
+        settings.ERP_IMPORT_CHUNK_ROWS = 2
+        content = csv_text(HEADER, _line("SO1", 1), _line("SO2", 1) + ",x", _line("SO2", 2), _line("SO3", 1))
+        run = run_import("orders", content)
+        assert [error[:2] for error in errors_of(run)] == [(3, "")]
+        assert counts_of(run) == {"rows": 4, "created": 2, "updated": 0, "unchanged": 0, "failed": 2}
+        assert _stored_orders() == {"SO1": [1], "SO3": [1]}
+
+    def test_an_unreadable_line_of_an_order_of_its_own_rejects_no_other_order(self, run_import, shop):
+        content = csv_text(HEADER, _line("SO1", 1), _line("SO2", 1) + ",x", _line("SO3", 1))
+        run = run_import("orders", content)
+        assert counts_of(run) == {"rows": 3, "created": 2, "updated": 0, "unchanged": 0, "failed": 1}
+        assert _stored_orders() == {"SO1": [1], "SO3": [1]}
+
+    def test_a_value_split_before_the_order_number_still_rejects_the_order(self, run_import, shop):
+        # "000,123" without quotes moves the order number one column to the right.
+        header = "company_erp_id,order_number,line_no,ordered_at,channel,sku,quantity,unit_price"
+        content = csv_text(
+            header,
+            f"000123,SO1,1,{AT},web,R-1,1,1.50",
+            f"000,123,SO1,2,{AT},web,R-1,1,1.50",
+            f"000123,SO2,1,{AT},web,R-1,1,1.50",
+        )
+        run = run_import("orders", content)
+        assert [error[:2] for error in errors_of(run)] == [(3, "")]
+        assert _stored_orders() == {"SO2": [1]}
+
+    @pytest.mark.parametrize(
+        ("unreadable", "first_error"),
+        [
+            ('{"order_number": "SO1", "line_no": ', (4, "", "the line is not valid JSON")),
+            ('["SO1", 3]', (4, "", "the record is not a JSON object")),
+            (_record(["SO1"], 3), (4, "order_number", "must be a single value, not a list or object")),
+        ],
+    )
+    def test_a_line_whose_order_number_cannot_be_read_rejects_the_orders_on_both_sides(
+        self, run_import, shop, unreadable, first_error
+    ):
+        content = _json_lines(
+            _record("SO0", 1), _record("SO1", 1), _record("SO1", 2), unreadable, _record("SO2", 1), _record("SO3", 1)
+        )
+        run = run_import("orders", content)
+        errors = errors_of(run)
+        assert [error[:2] for error in errors] == [first_error[:2], (4, "order_number")]
+        assert errors[0][2].startswith(first_error[2])
+        assert errors[1][2] == (
+            "the order number of this line cannot be read, so the orders next to it are not imported either: "
+            "SO1 (line 2), SO2 (line 5)"
+        )
+        assert counts_of(run) == {"rows": 6, "created": 2, "updated": 0, "unchanged": 0, "failed": 4}
+        assert _stored_orders() == {"SO0": [1], "SO3": [1]}
+
+    def test_an_unreadable_last_line_rejects_the_order_above_it(self, run_import, shop, settings):
+        settings.ERP_IMPORT_CHUNK_ROWS = 2
+        run = run_import("orders", _json_lines(_record("SO1", 1), _record("SO2", 1), _record("SO2", 2), "{oops"))
+        assert [error[:2] for error in errors_of(run)] == [(4, ""), (4, "order_number")]
+        assert counts_of(run) == {"rows": 4, "created": 1, "updated": 0, "unchanged": 0, "failed": 3}
+        assert _stored_orders() == {"SO1": [1]}
