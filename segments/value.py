@@ -90,14 +90,15 @@ def company_values_refresh(*, now: datetime.datetime) -> ValueRefreshResult:
     period = value_period(now=now)
     counted = Order.objects.exclude(status=Order.Status.CANCELLED)
 
+    in_period = counted.filter(ordered_at__gte=period.start, ordered_at__lt=period.end)
     window_rows = (
-        counted.filter(ordered_at__gte=period.start, ordered_at__lt=period.end)
+        in_period
         .order_by()
         .values("company_id")
         .annotate(revenue=Sum("total_amount"), orders=Count("id"), last=Max("ordered_at"))
     )
     in_window = {row["company_id"]: row for row in window_rows}
-    products, main_channels = _buying_habits(counted.filter(ordered_at__gte=period.start, ordered_at__lt=period.end))
+    products, main_channels = _buying_habits(in_period)
     lifetime = dict(
         counted.order_by().values("company_id").annotate(total=Sum("total_amount")).values_list("company_id", "total")
     )

@@ -58,13 +58,23 @@ class Section:
     label: str
     tables: frozenset[str]
     charts: frozenset[str]
+    figures: Callable[[InsightPage], dict[str, Any]]  # the template's figure variables
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("overview", "KPIs, RFM and top 25%", frozenset({"kpis", "rfm_grid", "rfm_cell", "pareto", "top_companies"}),
-            frozenset({"rfm", "pareto"})),
-    Section("profile", "Ideal customer profile", frozenset({"lift", "lookalike"}), frozenset({"lift"})),
-    Section("segments", "Overlap and trends", frozenset({"overlap", "trends"}), frozenset({"overlap", "trends"})),
+    Section(
+        "overview", "KPIs, RFM and top 25%", frozenset({"kpis", "rfm_grid", "rfm_cell", "pareto", "top_companies"}),
+        frozenset({"rfm", "pareto"}),
+        lambda page: {"kpis": page.kpis(), "grid": page.grid(), "cell": page.cell_companies(), "pareto": page.pareto()},
+    ),
+    Section(
+        "profile", "Ideal customer profile", frozenset({"lift", "lookalike"}), frozenset({"lift"}),
+        lambda page: {"lift": page.lift(), "lookalike": page.lookalike()},
+    ),
+    Section(
+        "segments", "Overlap and trends", frozenset({"overlap", "trends"}), frozenset({"overlap", "trends"}),
+        lambda page: {"overlap": page.overlap()},
+    ),
 )
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}
 
@@ -210,11 +220,6 @@ def insight_view(request: HttpRequest, *, admin_site: admin.AdminSite) -> HttpRe
     section = page.section
     built_tables = {key: build() for key, build in page.tables().items() if key in section.tables}
     built_charts = {key: build() for key, build in page.charts().items() if key in section.charts}
-    figures: dict[str, Callable[[], Any]] = {
-        "overview": lambda: {"kpis": page.kpis(), "grid": page.grid(), "cell": page.cell_companies(), "pareto": page.pareto()},
-        "profile": lambda: {"lift": page.lift(), "lookalike": page.lookalike()},
-        "segments": lambda: {"overlap": page.overlap()},
-    }
     context = {
         **admin_site.each_context(request),
         "title": f"Customer insight: {section.label}",
@@ -225,7 +230,7 @@ def insight_view(request: HttpRequest, *, admin_site: admin.AdminSite) -> HttpRe
         "segment": page.segment,
         "segments": Segment.objects.order_by("name").only("slug", "name", "member_count"),
         "compared_slugs": {s.slug for s in page.compared},
-        **figures[section.key](),
+        **section.figures(page),
         "tables": built_tables,
         "charts": built_charts,
         "exports": {key: page.query(export=key) for key in built_tables},

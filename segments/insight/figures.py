@@ -30,8 +30,12 @@ from segments.windows import local_today
 COMPARED_BY_DEFAULT = 6
 
 
+def largest_active_segments(*, limit: int) -> list[Segment]:
+    return list(Segment.objects.filter(is_active=True).order_by("-member_count", "name")[:limit])
+
+
 def default_compared_segments() -> list[Segment]:
-    return list(Segment.objects.filter(is_active=True).order_by("-member_count", "name")[:COMPARED_BY_DEFAULT])
+    return largest_active_segments(limit=COMPARED_BY_DEFAULT)
 
 
 def _key(segment: Segment | None) -> tuple:
@@ -84,7 +88,7 @@ def insight_figures_warm(*, segments_limit: int) -> int:
     Pareto, lift, look-alike), and the default overlap and trends. Returns the number of
     figures computed or found; figures already cached for this run cost three queries.
     """
-    largest = list(Segment.objects.filter(is_active=True).order_by("-member_count", "name")[:segments_limit])
+    largest = largest_active_segments(limit=segments_limit)
     figures = (kpis_figure, rfm_grid_figure, pareto_figure, lift_figure, lookalike_figure)
     for segment in [None, *largest]:
         for figure in figures:

@@ -12,7 +12,6 @@ copied back after the kill.
 
 import io
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from integrations.models import ImportRun
 from orders.models import Order, OrderLine
 from tests.accounts.factories import CompanyFactory
 from tests.catalog.factories import ProductFactory
+from tests.reliability.processes import sigkill_at
 
 CHUNK_ROWS = 40
 ORDERS = 60  # two lines each: 120 rows, three chunks
@@ -176,16 +176,7 @@ class KilledProcessTests:
             [sys.executable, "-c", DRIVER, str(path)], cwd=django_settings.BASE_DIR, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        try:
-            line = process.stdout.readline()
-            assert line.startswith("chunk done: 40"), (line, process.stderr.read() if process.poll() is not None else "")
-            os.kill(process.pid, signal.SIGKILL)
-            assert process.wait(timeout=30) == -signal.SIGKILL
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.stdout.close()
-            process.stderr.close()
+        sigkill_at(process, line_starts_with="chunk done: 40", timeout=30)
 
         if connection.vendor == "sqlite":
             with sqlite3.connect(sqlite_copy) as copy:

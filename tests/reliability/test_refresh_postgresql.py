@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -53,6 +52,7 @@ from segments.services import (
 )
 from segments.tasks import segment_refresh_task
 from tests.accounts.factories import CompanyFactory, ContactFactory
+from tests.reliability.processes import sigkill_at
 
 pytestmark = [
     pytest.mark.skipif(
@@ -455,16 +455,7 @@ def _worker_killed_while_writing(*, path: str, segment_id: int, run_id: int | No
         [sys.executable, "-c", WORKER, path, str(segment_id), str(run_id or 0), cache_prefix],
         cwd=django_settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    try:
-        line = process.stdout.readline()
-        assert line == "writing\n", (line, process.stderr.read() if process.poll() is not None else "")
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(timeout=STUCK_SECONDS) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stdout.close()
-        process.stderr.close()
+    sigkill_at(process, line_starts_with="writing\n", timeout=STUCK_SECONDS)  # a whole line: "writing" exactly
     # The server rolls the dead session back when it sees the socket closed; until then the row stays locked.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL lock_timeout = %s", [f"{STUCK_SECONDS}s"])
